@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spic.codecs import DEFAULT_MAX_PIXELS, create_codec
+from spic.codecs import CODECS, DEFAULT_MAX_PIXELS, create_codec
 from spic.errors import PayloadError
 from spic.image_ops import area_downscale, coarse_size
 from spic.labelsets import get_label_set
@@ -144,6 +144,9 @@ class SemanticDecoder:
 
     def _codec(self, name: str):
         if name not in self._codecs:
+            if name not in CODECS:
+                raise PayloadError(f"payload names unknown codec {name!r}; "
+                                   f"known: {', '.join(CODECS.names())}")
             self._codecs[name] = create_codec(name)
         return self._codecs[name]
 
@@ -154,14 +157,19 @@ class SemanticDecoder:
             raise PayloadError(f"frame {payload.width}x{payload.height} exceeds the limit of "
                                f"{self.config.max_pixels} pixels")
         labels = get_label_set(payload.label_set)
+        if labels.num_classes != payload.num_classes:
+            raise PayloadError(f"payload says {payload.num_classes} classes, label set "
+                               f"{labels.id} has {labels.num_classes}")
         self._timer.start()
-        ssm = self._codec(payload.ssm_codec).decode(payload.ssm_data, self.config.max_pixels)
+        # each part may declare at most the pixels the header promises: refused before allocating
+        ssm = self._codec(payload.ssm_codec).decode(payload.ssm_data,
+                                                    payload.width * payload.height)
         if ssm.shape != (payload.height, payload.width):
             raise PayloadError(f"SSM is {ssm.shape[1]}x{ssm.shape[0]}, header says "
                                f"{payload.width}x{payload.height}")
         self._timer.lap("ssm_decode")
-        coarse = self._codec(payload.coarse_codec).decode(payload.coarse_data,
-                                                          self.config.max_pixels)
+        coarse = self._codec(payload.coarse_codec).decode(
+            payload.coarse_data, payload.coarse_width * payload.coarse_height)
         if coarse.shape != (payload.coarse_height, payload.coarse_width, 3):
             raise PayloadError(f"coarse image is {coarse.shape}, header says "
                                f"{payload.coarse_width}x{payload.coarse_height}x3")

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=f"spic {name}", description=COMMANDS[name][1])
     module.add_arguments(parser, name)
-    args = parser.parse_args(argv[1:])
+    args = parser.parse_intermixed_args(argv[1:])  # options may sit between positionals
     try:
         return module.run(args, name) or 0
     except (ValueError, OSError) as exc:

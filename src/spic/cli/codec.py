@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                         help="codec-specific option (repeatable), e.g. -o chroma=444")
 
 
-def _options(pairs: list[str]) -> dict:
+def parse_options(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` strings -> keyword options (integers converted, dashes -> underscores)."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     if args.input is None or args.output is None:
         raise ValueError("encode/decode need INPUT and OUTPUT")
     if args.action == "encode":
-        codec = create_codec(args.codec or "png", quality=args.quality, **_options(args.option))
+        codec = create_codec(args.codec or "png", quality=args.quality, **parse_options(args.option))
         with Image.open(args.input) as img:
             gray = args.gray or img.mode in ("L", "P")
             image = np.array(img) if img.mode in ("L", "P") else np.asarray(
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     name = args.codec or EXTENSIONS.get(args.input.suffix.lower())
     if name is None:
         raise ValueError("cannot infer the codec from the file name; pass --codec")
-    image = create_codec(name, **_options(args.option)).decode(args.input.read_bytes())
+    image = create_codec(name, **parse_options(args.option)).decode(args.input.read_bytes())
     Image.fromarray(image).save(args.output)
     print(f"{args.output}: {image.shape[1]}x{image.shape[0]}")
     return 0

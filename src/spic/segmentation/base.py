@@ -6,7 +6,28 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from spic.errors import SpicError
 from spic.labelsets import LabelSet
+
+#: Largest frame a segmenter accepts by default (8K UHD); checked before any allocation.
+MAX_PIXELS = 7680 * 4320
+
+
+class FrameError(SpicError):
+    """A frame given to a segmenter is not an H x W x 3 uint8 image of a usable size."""
+
+
+def check_frame(rgb: np.ndarray, min_side: int = 1, max_pixels: int = MAX_PIXELS) -> None:
+    """Raise :class:`FrameError` unless ``rgb`` is H x W x 3 uint8 within the size limits."""
+    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise FrameError(f"expected an H x W x 3 RGB array, got shape {getattr(rgb, 'shape', None)}")
+    if rgb.dtype != np.uint8:
+        raise FrameError(f"expected uint8 pixels, got {rgb.dtype}")
+    h, w = rgb.shape[:2]
+    if min(h, w) < min_side:
+        raise FrameError(f"frame {w}x{h} is smaller than {min_side} px on a side")
+    if h * w > max_pixels:
+        raise FrameError(f"frame {w}x{h} exceeds the {max_pixels}-pixel limit")
 
 
 class Segmenter(ABC):

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from spic.labelsets import LabelSet, get_label_set
-from spic.segmentation.base import Segmenter
+from spic.segmentation.base import MAX_PIXELS, Segmenter, check_frame
 
 
 class SidecarError(ValueError):
@@ -45,13 +45,22 @@ class Sidecar:
             rec_size = (int(rec["width"]), int(rec["height"])) if rec else None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SidecarError(f"malformed sidecar {path}: {exc!r}") from exc
-        if len(names) != channels or channels < label_set.num_classes:
+        if (not isinstance(names, list) or len(names) != channels
+                or channels < label_set.num_classes):
             raise SidecarError(
-                f"sidecar {path}: {channels} output channels, {len(names)} class names, "
+                f"sidecar {path}: {channels} output channels, class_names "
+                f"{'of length ' + str(len(names)) if isinstance(names, list) else 'not a list'}, "
                 f"label set {label_set.id} needs at least {label_set.num_classes}"
             )
-        if multiple < 1:
-            raise SidecarError(f"sidecar {path}: multiple_of must be >= 1")
+        expected = [n.lower() for n in label_set.names]
+        given = [str(n).lower() for n in names[: label_set.num_classes]]
+        if given != expected:
+            raise SidecarError(f"sidecar {path}: class_names {names[:label_set.num_classes]} "
+                               f"are not label set {label_set.id}'s classes in order {list(label_set.names)}")
+        if multiple < 1 or min_h < 1 or min_w < 1:
+            raise SidecarError(f"sidecar {path}: multiple_of and min sizes must be >= 1")
+        if rec_size and (min(rec_size) < 1 or rec_size[0] % multiple or rec_size[1] % multiple):
+            raise SidecarError(f"sidecar {path}: recommended input {rec_size} breaks the size rule")
         return cls(label_set, channels, multiple, min_h, min_w, rec_size)
 
     def allowed_size(self, width: int, height: int) -> tuple[int, int]:
@@ -62,26 +71,56 @@ class Sidecar:
         return fit(width, self.min_width), fit(height, self.min_height)
 
 
+def cpu_session(model: str | bytes, threads: int = 2, spinning: bool = False):
+    """An onnxruntime CPU session; ``spinning=False`` idles waiting threads (shared CPUs)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(threads)
+    opts.inter_op_num_threads = 1
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"512x256"`` or ``"512,256"`` -> ``(512, 256)`` (width, height)."""
+    parts = text.lower().replace("x", ",").split(",")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"input_size must be WIDTHxHEIGHT, got {text!r}") from None
+    if w < 1 or h < 1:
+        raise ValueError(f"input_size must be positive, got {text!r}")
+    return w, h
+
+
 class OnnxSegmenter(Segmenter):
     """onnxruntime (CPU) segmenter; labels beyond the label set's classes become void.
 
-    ``input_size`` (w, h): the network input size; default the sidecar's recommended
-    size, else the frame size rounded to an allowed size.
+    ``input_size`` (w, h) or ``"WxH"``: the network input size, rounded to an allowed one;
+    default the sidecar's recommended size, else the frame size rounded to an allowed size.
+    ``spinning``: let idle onnxruntime threads spin (faster on an idle CPU, much slower on
+    a busy shared one).
     """
 
-    def __init__(self, model: str, sidecar: str | None = None, threads: int = 2,
-                 input_size: tuple[int, int] | None = None) -> None:
-        import onnxruntime as ort
-
+    def __init__(self, model: str | None = None, sidecar: str | None = None, threads: int = 2,
+                 input_size: tuple[int, int] | str | None = None,
+                 max_pixels: int = MAX_PIXELS, spinning: bool = False) -> None:
+        if not model:
+            raise ValueError("the onnx segmenter needs model=PATH.onnx (sidecar PATH.json beside it)")
         model_path = Path(model)
         self.sidecar = Sidecar.load(sidecar or model_path.with_suffix(".json"))
+        self.max_pixels = max_pixels
         self.label_set = self.sidecar.label_set
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(model_path), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = cpu_session(str(model_path), threads, spinning)
+        if isinstance(input_size, str):
+            input_size = parse_size(input_size)
         self.input_name = self.session.get_inputs()[0].name
+        out_channels = self.session.get_outputs()[0].shape[1]
+        if isinstance(out_channels, int) and out_channels != self.sidecar.num_output_channels:
+            raise SidecarError(f"{model_path} outputs {out_channels} channels, its sidecar "
+                               f"says {self.sidecar.num_output_channels}")
         self.input_size = (self.sidecar.allowed_size(*input_size) if input_size
                            else self.sidecar.recommended_size)
         lut = np.full(self.sidecar.num_output_channels, self.label_set.void, np.uint8)
@@ -90,6 +129,7 @@ class OnnxSegmenter(Segmenter):
 
     def logits(self, rgb: np.ndarray) -> np.ndarray:
         """Raw C x h x w logits at the network input size."""
+        check_frame(rgb, 1, self.max_pixels)
         h, w = rgb.shape[:2]
         size = self.input_size or self.sidecar.allowed_size(w, h)
         x = rgb if size == (w, h) else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)

