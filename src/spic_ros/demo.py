@@ -210,6 +210,7 @@ class Demo:
     def close(self) -> None:
         import rclpy
         self.executor.shutdown()
+        self._spin.join(timeout=5.0)  # no spinning thread may outlive the context
         for n in (self.encoder, self.decoder, self.node):
             n.destroy_node()
         rclpy.try_shutdown()

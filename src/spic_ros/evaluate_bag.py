@@ -197,6 +197,7 @@ def run_nodes(frames: list[FrameResult], args: argparse.Namespace) -> dict:
                     "decoder": dict(decoder.stats.counters)}
     finally:
         executor.shutdown()
+        spinner.join(timeout=5.0)  # no spinning thread may outlive the context
         for n in nodes:
             n.destroy_node()
         rclpy.try_shutdown()
