@@ -34,3 +34,15 @@ def golden_dir() -> Path:
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     return _require(SHARED / "models", "judge/teacher ONNX models")
+
+
+@pytest.fixture(scope="module")
+def ros(tmp_path_factory):
+    """An rclpy context isolated per module (own domain id, localhost discovery, temp log dir)."""
+    rclpy = pytest.importorskip("rclpy", reason="ROS 2 wheels not installed (scripts/setup.sh)")
+    from spic_ros.testing import isolated_ros_env
+
+    isolated_ros_env(tmp_path_factory.mktemp("ros_log"))
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()

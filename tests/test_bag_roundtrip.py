@@ -10,18 +10,11 @@ pytest.importorskip("spic_ros.msg", reason="run scripts/setup.sh to build the Se
 
 from spic_ros.bag_io import (BagError, BagWriter, bag_topics, deserialize,  # noqa: E402
                              images_to_bag, read_messages)
-from spic_ros.testing import Process, isolated_ros_env  # noqa: E402
+from spic_ros.testing import Process  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 FRAMES = 5
 
-
-@pytest.fixture(scope="module")
-def ros(tmp_path_factory):
-    isolated_ros_env(tmp_path_factory.mktemp("ros_log"))
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
 
 
 @pytest.fixture(scope="module")

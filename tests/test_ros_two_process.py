@@ -11,19 +11,12 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 pytest.importorskip("spic_ros.msg", reason="run scripts/setup.sh to build the SemanticFrame message")
 
-from spic_ros.testing import Process, isolated_ros_env, wait_for  # noqa: E402
+from spic_ros.testing import Process, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.timeout(180)]
 FRAMES = 4
 ENCODER, DECODER = f"encoder_{os.getpid()}", f"decoder_{os.getpid()}"  # unique diagnostics names
 
-
-@pytest.fixture(scope="module")
-def ros(tmp_path_factory):
-    isolated_ros_env(tmp_path_factory.mktemp("ros_log"))
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
 
 
 def test_bag_frames_come_back_at_size_with_the_encoders_ssm(ros, tmp_path, camvid_dir, models_dir):
