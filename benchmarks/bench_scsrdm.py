@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from spic.diffusion.pipeline import cpu_has_native_bf16
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
@@ -52,7 +54,7 @@ def speed(args: argparse.Namespace) -> int:
     coarse = area_downscale(rgb, 4)
     base_rss = _rss_mib()
     recon = ScsrdmReconstructor(steps=args.steps, start=args.start, sampler=args.sampler,
-                                guidance_scale=args.guidance, bf16=args.bf16)
+                                guidance_scale=args.guidance, bf16=args.bf16 == "on")
     model = recon.pipeline.model
     unet_seconds = []
     model.register_forward_pre_hook(lambda m, a: unet_seconds.append(-time.perf_counter()))
@@ -68,7 +70,7 @@ def speed(args: argparse.Namespace) -> int:
     result = {
         "frame": f"{rgb.shape[1]}x{rgb.shape[0]}", "steps": args.steps, "threads": args.threads,
         "start": args.start, "guidance": args.guidance, "sampler": args.sampler,
-        "bf16": args.bf16,
+        "bf16": recon.pipeline.bf16,
         "seconds_per_frame": round(float(np.median(times)), 3),
         "unet_share": round(unet / times[-1], 3),
         "unet_seconds_per_pass": round(unet / max(1, len(unet_seconds) // 2), 4),
@@ -118,7 +120,7 @@ def quality(args: argparse.Namespace) -> int:
     lpips = Lpips("alex")
     weights = Path(args.weights or DEFAULT_WEIGHTS)
     model, card = load_model(weights)
-    pipe = SCSRDMPipeline(model, NoiseSchedule(card.schedule), bf16=args.bf16)
+    pipe = SCSRDMPipeline(model, NoiseSchedule(card.schedule), bf16=args.bf16 == "on")
     ssm_codec = create_codec("flif")
     coarse_codec = create_codec(spec.codec, quality=spec.quality)
     records_path = out / "records.jsonl"
@@ -140,7 +142,7 @@ def quality(args: argparse.Namespace) -> int:
             name += f"-eta{c['eta']:g}"
         methods[name] = SamplingConfig(seed=0, **c)
     pixels = 480 * 360
-    tag = f"step{card.info.get('step')}" + ("-bf16" if args.bf16 else "")
+    tag = f"step{card.info.get('step')}" + ("-bf16" if pipe.bf16 else "")
     with records_path.open("a") as log:
         for i, f in enumerate(frames):
             ssm_bytes = len(ssm_codec.encode(f.labels))
@@ -196,6 +198,11 @@ def summarize(records_path: Path, frame_names: set[str]) -> dict:
     return summary
 
 
+BF16_OPTION = dict(choices=("auto", "on", "off"), default="auto",
+                   help="bfloat16 autocast for the U-Net (auto: where the CPU has native bf16, "
+                        "as the reconstructor does)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--start", default="paper")
     s.add_argument("--sampler", default="ddim")
     s.add_argument("--guidance", type=float, default=1.0)
-    s.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the U-Net")
+    s.add_argument("--bf16", **BF16_OPTION)
     q = sub.add_parser("quality", help="acceptance evaluation on CamVid val")
     q.add_argument("--limit", type=int, default=101, help="frames (evenly spread over val)")
     q.add_argument("--out", default="runs/scsrdm_eval")
@@ -218,10 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--coarse-codec", default="bpg")
     q.add_argument("--coarse-quality", type=int, default=35)
     q.add_argument("--threads", type=int, default=1)
-    q.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the U-Net")
+    q.add_argument("--bf16", **BF16_OPTION)
     q.add_argument("--skip-baselines", action="store_true",
                    help="only the SCSRDM configurations (originals, bicubic, BPG left out)")
     args = parser.parse_args(argv)
+    if args.bf16 == "auto":
+        args.bf16 = "on" if cpu_has_native_bf16() else "off"
     return speed(args) if args.command == "speed" else quality(args)
 
 

@@ -20,10 +20,15 @@ class CountingUNet(SCSRDMUNet):
     def __init__(self, config: UNetConfig) -> None:
         super().__init__(config)
         self.batches: list[int] = []
+        self.modulation_calls = 0
 
-    def forward(self, x_t, t, coarse, labels):
+    def semantic_modulations(self, labels):
+        self.modulation_calls += 1
+        return super().semantic_modulations(labels)
+
+    def forward(self, x_t, t, coarse, labels, modulations=None):
         self.batches.append(x_t.shape[0])
-        return super().forward(x_t, t, coarse, labels)
+        return super().forward(x_t, t, coarse, labels, modulations)
 
 
 @pytest.fixture()
@@ -62,6 +67,7 @@ def test_step_count_and_guidance_passes(pipe):
     model = pipe.model
     pipe(coarse, labels, SamplingConfig(num_steps=4))
     assert model.batches == [1] * 4  # guidance 1.0: one pass per step
+    assert model.modulation_calls == 1  # SPADE modulations: once per frame, not per step
     model.batches.clear()
     guided = pipe(coarse, labels, SamplingConfig(num_steps=4, guidance_scale=2.0))
     assert model.batches == [2] * 4  # conditional + unconditional in one batch

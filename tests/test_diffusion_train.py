@@ -12,7 +12,7 @@ from spic.diffusion.checkpoint import (CheckpointError, ModelCard, load_model, l
                                        save_model, save_train_state)
 from spic.diffusion.data import CoarseSpec, CropSampler, Frame, dataset_frames, make_coarse
 from spic.diffusion.schedulers import NoiseSchedule, ScheduleConfig
-from spic.diffusion.train import TrainConfig, diffusion_loss, train
+from spic.diffusion.train import TrainConfig, diffusion_loss, learning_rate, train
 from spic.diffusion.unet import SCSRDMUNet, UNetConfig
 from spic.image_ops import area_downscale
 
@@ -146,3 +146,12 @@ def test_cli_trains_and_exports(camvid_dir, tmp_path, capsys):
     assert card.coarse == WEBP and card.label_set == "camvid11"
     assert main(["train-decoder", "--out", str(tmp_path / "none"), "--export",
                  str(tmp_path / "x")]) == 1  # no checkpoint: a clear error, exit code 1
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    cfg = TrainConfig(lr=1e-3, warmup_steps=10, steps=100, decay_from=60)
+    assert learning_rate(cfg, 0) == pytest.approx(1e-4)
+    assert learning_rate(cfg, 30) == learning_rate(cfg, 60) == pytest.approx(1e-3)
+    assert learning_rate(cfg, 80) == pytest.approx(5e-4)
+    assert learning_rate(cfg, 100) == 0.0
+    assert learning_rate(TrainConfig(lr=1e-3, steps=1000), 999) == pytest.approx(1e-3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spic.diffusion.unet import SCSRDMUNet, UNetConfig, one_hot_labels, timestep_embedding
+from spic.diffusion.unet import SPADE, SCSRDMUNet, UNetConfig, one_hot_labels, timestep_embedding
 
 TINY = UNetConfig(num_classes=5, base_channels=8, channel_mult=(1, 2), spade_hidden=8)
 
@@ -57,6 +57,16 @@ def test_spade_map_changes_output_locally_and_globally():
     assert (out - base).abs().mean() > 1e-3
     void = torch.full_like(labels, TINY.num_classes)
     assert (model(x, t, coarse, void) - base).abs().mean() > 1e-3
+
+
+def test_precomputed_modulations_give_the_same_output():
+    model = randomised()
+    x, t, coarse, labels = inputs()
+    mods = model.semantic_modulations(labels)
+    assert len(mods) == sum(isinstance(m, SPADE) for m in model.modules())
+    torch.testing.assert_close(model(x, t, coarse, labels, mods), model(x, t, coarse, labels))
+    other = model.semantic_modulations(torch.full_like(labels, 0))
+    assert (model(x, t, coarse, labels, other) - model(x, t, coarse, labels)).abs().mean() > 1e-3
 
 
 def test_coarse_channels_and_timestep_matter():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spic.diffusion.pipeline import cpu_has_native_bf16
 from spic.errors import ImageTooLargeError
 from spic.image_ops import area_downscale
 from spic.labelsets import CAMVID11, CITYSCAPES19
@@ -62,5 +63,6 @@ def test_string_options_from_ros_parameters_are_coerced():
     assert recon.pipeline.bf16 is False and recon.sampling.t_start == 100
     with pytest.raises(ValueError):
         ScsrdmReconstructor(bf16="maybe")
+    assert ScsrdmReconstructor(steps=1).pipeline.bf16 is cpu_has_native_bf16()  # "auto"
     with pytest.raises(ValueError):
         ScsrdmReconstructor(start="warm")

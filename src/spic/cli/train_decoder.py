@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "train-decoder
     parser.add_argument("--batch-size", type=int, default=t.batch_size)
     parser.add_argument("--crop", type=int, default=t.crop)
     parser.add_argument("--lr", type=float, default=t.lr)
+    parser.add_argument("--decay-from", type=int, metavar="STEP",
+                        help="decay the learning rate linearly from STEP to 0 at --steps")
     parser.add_argument("--ema-decay", type=float, default=t.ema_decay)
     parser.add_argument("--cond-dropout", type=float, default=t.cond_dropout)
     parser.add_argument("--focus-t-max", type=int, default=None,
@@ -81,7 +83,8 @@ def config_from_args(args: argparse.Namespace):
         coarse=CoarseSpec(args.coarse_codec, args.coarse_quality, args.downscale), unet=unet,
         schedule=ScheduleConfig(prediction_type=args.prediction_type,
                                 residual_std=args.residual_std), crop=args.crop,
-        batch_size=args.batch_size, steps=args.steps, lr=args.lr, ema_decay=args.ema_decay,
+        batch_size=args.batch_size, steps=args.steps, lr=args.lr, decay_from=args.decay_from,
+        ema_decay=args.ema_decay,
         cond_dropout=args.cond_dropout, focus_t_max=args.focus_t_max,
         paper_start_prob=args.paper_start_prob, checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, val_frames=args.val_frames, train_limit=args.train_limit,

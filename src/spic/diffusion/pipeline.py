@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from spic.diffusion.data import from_model_range, to_model_range
 from spic.diffusion.schedulers import SCHEDULERS, NoiseSchedule, create_scheduler
-from spic.diffusion.unet import SCSRDMUNet
+from spic.diffusion.unet import Modulations, SCSRDMUNet
 
 START_MODES = ("paper", "noised", "noise")
 
@@ -53,27 +53,45 @@ class SamplingConfig:
             raise ValueError(f"sampler must be one of {sorted(SCHEDULERS)}, got {self.sampler!r}")
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), where autocast pays."""
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 class SCSRDMPipeline:
     """Ties a :class:`SCSRDMUNet`, a :class:`NoiseSchedule` and a sampler together.
 
     ``bf16``: run the U-Net under bfloat16 autocast (faster on CPUs with avx512_bf16);
-    the sampler arithmetic stays float32.
+    the sampler arithmetic stays float32. The model is switched to channels-last memory
+    format (about 1.25x faster convolutions on CPU).
     """
 
     def __init__(self, model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool = False) -> None:
-        self.model = model.eval()
+        self.model = model.eval().to(memory_format=torch.channels_last)
         self.schedule = schedule
         self.bf16 = bf16
 
+    def _autocast(self, device: torch.device) -> torch.autocast:
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def _conditions(self, labels: torch.Tensor, guidance: float) -> tuple[torch.Tensor, Modulations]:
+        """The U-Net's label input and SPADE modulations, once per frame.
+
+        With guidance the batch is doubled: conditional, then unconditional (all-void map).
+        """
+        if guidance != 1.0:
+            labels = torch.cat([labels, torch.full_like(labels, self.model.config.num_classes)])
+        with self._autocast(labels.device):
+            return labels, self.model.semantic_modulations(labels)
+
     def _predict(self, x: torch.Tensor, t: int, coarse: torch.Tensor, labels: torch.Tensor,
-                 guidance: float) -> torch.Tensor:
+                 mods: Modulations, guidance: float) -> torch.Tensor:
         tt = torch.full((x.shape[0],), t, device=x.device)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+        with self._autocast(x.device):
             if guidance == 1.0:
-                return self.model(x, tt, coarse, labels).float()
-            void = torch.full_like(labels, self.model.config.num_classes)
+                return self.model(x, tt, coarse, labels, mods).float()
             out = self.model(torch.cat([x, x]), torch.cat([tt, tt]),
-                             torch.cat([coarse, coarse]), torch.cat([labels, void])).float()
+                             torch.cat([coarse, coarse]), labels, mods).float()
         cond, uncond = out.chunk(2)
         return uncond + guidance * (cond - uncond)
 
@@ -105,8 +123,9 @@ class SCSRDMPipeline:
                 x = noise
             else:
                 x = self.schedule.add_noise(coarse, noise, torch.full((b,), t_start))
+        labels, mods = self._conditions(labels, config.guidance_scale)
         for t in timesteps:
-            out = self._predict(x, t, coarse, labels, config.guidance_scale)
+            out = self._predict(x, t, coarse, labels, mods, config.guidance_scale)
             x = scheduler.step(out, t, x, generator, coarse=coarse)
         return x[:, :, :h, :w].clamp(-1, 1)
 

@@ -52,6 +52,7 @@ class TrainConfig:
     steps: int = 10000
     lr: float = 2e-4
     warmup_steps: int = 200
+    decay_from: int | None = None  # if set, lr falls linearly from here to 0 at ``steps``
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     ema_decay: float = 0.999
@@ -129,6 +130,14 @@ def diffusion_loss(model: torch.nn.Module, schedule: NoiseSchedule, batch: dict,
 
 
 @torch.no_grad()
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up to ``cfg.lr``, then constant, or a linear decay to 0 from ``decay_from``."""
+    lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    if cfg.decay_from is not None and step >= cfg.decay_from:
+        lr *= max(0.0, (cfg.steps - step) / max(1, cfg.steps - cfg.decay_from))
+    return lr
+
+
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     for e, p in zip(ema.parameters(), model.parameters()):
         e.lerp_(p.detach(), 1 - decay)
@@ -250,7 +259,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     model.train()
     while step < cfg.steps:
         t0 = time.perf_counter()
-        lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+        lr = learning_rate(cfg, step)
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = {k: v.to(device) for k, v in sampler.batch(cfg.batch_size, rng).items()}

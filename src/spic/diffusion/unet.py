@@ -16,6 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+#: SPADE's per-pixel (gamma, beta) for one norm layer.
+Modulation = tuple[torch.Tensor, torch.Tensor]
+#: Every SPADE layer's modulation, computed once per semantic map (see ``semantic_modulations``).
+Modulations = dict[nn.Module, Modulation]
+
 
 @dataclass
 class UNetConfig:
@@ -89,16 +94,22 @@ class SPADE(nn.Module):
     so each value is a class's share of the pixel's footprint at full resolution).
     """
 
-    def __init__(self, channels: int, num_classes: int, hidden: int) -> None:
+    def __init__(self, channels: int, num_classes: int, hidden: int, level: int) -> None:
         super().__init__()
+        self.level = level  # U-Net level: the map is pooled by 2**level below the stem
         self.norm = nn.GroupNorm(_groups(channels), channels, affine=False)
         self.shared = nn.Sequential(nn.Conv2d(num_classes, hidden, 3, padding=1), nn.SiLU())
         self.gamma = nn.Conv2d(hidden, channels, 3, padding=1)
         self.beta = nn.Conv2d(hidden, channels, 3, padding=1)
 
-    def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+    def modulation(self, seg: torch.Tensor) -> Modulation:
+        """(gamma, beta) from the map; they depend on the map only, not on x_t or t."""
         h = self.shared(seg)
-        return self.norm(x) * (1 + self.gamma(h)) + self.beta(h)
+        return self.gamma(h), self.beta(h)
+
+    def forward(self, x: torch.Tensor, modulation: Modulation) -> torch.Tensor:
+        gamma, beta = modulation
+        return self.norm(x) * (1 + gamma) + beta
 
 
 class ResBlock(nn.Module):
@@ -108,12 +119,12 @@ class ResBlock(nn.Module):
     """
 
     def __init__(self, cin: int, cout: int, emb_dim: int, num_classes: int | None = None,
-                 spade_hidden: int = 32, dropout: float = 0.0) -> None:
+                 spade_hidden: int = 32, dropout: float = 0.0, level: int = 0) -> None:
         super().__init__()
         self.spade = num_classes is not None
         if self.spade:
-            self.norm1 = SPADE(cin, num_classes, spade_hidden)
-            self.norm2 = SPADE(cout, num_classes, spade_hidden)
+            self.norm1 = SPADE(cin, num_classes, spade_hidden, level)
+            self.norm2 = SPADE(cout, num_classes, spade_hidden, level)
         else:
             self.norm1 = nn.GroupNorm(_groups(cin), cin)
             self.norm2 = nn.GroupNorm(_groups(cout), cout)
@@ -125,13 +136,13 @@ class ResBlock(nn.Module):
         nn.init.zeros_(self.conv2.bias)
         self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
 
-    def _norm(self, norm: nn.Module, x: torch.Tensor, seg: torch.Tensor | None) -> torch.Tensor:
-        return norm(x, seg) if self.spade else norm(x)
+    def _norm(self, norm: nn.Module, x: torch.Tensor, mods: Modulations | None) -> torch.Tensor:
+        return norm(x, mods[norm]) if self.spade else norm(x)
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor, seg: torch.Tensor | None) -> torch.Tensor:
-        h = self.conv1(F.silu(self._norm(self.norm1, x, seg)))
+    def forward(self, x: torch.Tensor, emb: torch.Tensor, mods: Modulations | None) -> torch.Tensor:
+        h = self.conv1(F.silu(self._norm(self.norm1, x, mods)))
         scale, shift = self.emb(F.silu(emb))[:, :, None, None].chunk(2, dim=1)
-        h = self._norm(self.norm2, h, seg) * (1 + scale) + shift
+        h = self._norm(self.norm2, h, mods) * (1 + scale) + shift
         h = self.conv2(self.dropout(F.silu(h)))
         return self.skip(x) + h
 
@@ -171,16 +182,16 @@ class SCSRDMUNet(nn.Module):
         chans = [c.base_channels * m for m in c.channel_mult]
         self.stem = nn.Conv2d(6 * r * r, chans[0], 3, padding=1)
 
-        def block(cin: int, cout: int, spade: bool) -> ResBlock:
+        def block(cin: int, cout: int, spade: bool, level: int) -> ResBlock:
             return ResBlock(cin, cout, emb_dim, c.num_classes if spade else None,
-                            c.spade_hidden, c.dropout)
+                            c.spade_hidden, c.dropout, level)
 
         self.down = nn.ModuleList()
         skips = [chans[0]]
         ch = chans[0]
         for level, cout in enumerate(chans):
             for _ in range(c.num_res_blocks):
-                layers = nn.ModuleList([block(ch, cout, False)])
+                layers = nn.ModuleList([block(ch, cout, False, level)])
                 if level in c.attention_levels:
                     layers.append(SelfAttention(cout))
                 self.down.append(layers)
@@ -189,14 +200,14 @@ class SCSRDMUNet(nn.Module):
             if level < len(chans) - 1:
                 self.down.append(nn.ModuleList([nn.Conv2d(ch, ch, 3, stride=2, padding=1)]))
                 skips.append(ch)
-        self.mid1 = block(ch, ch, True)
+        self.mid1 = block(ch, ch, True, len(chans) - 1)
         self.mid_attn = SelfAttention(ch) if c.mid_attention else None
-        self.mid2 = block(ch, ch, True)
+        self.mid2 = block(ch, ch, True, len(chans) - 1)
         self.up = nn.ModuleList()
         for level in reversed(range(len(chans))):
             cout = chans[level]
             for i in range(c.num_res_blocks + 1):
-                layers = nn.ModuleList([block(ch + skips.pop(), cout, True)])
+                layers = nn.ModuleList([block(ch + skips.pop(), cout, True, level)])
                 ch = cout
                 if level in c.attention_levels:
                     layers.append(SelfAttention(cout))
@@ -204,27 +215,35 @@ class SCSRDMUNet(nn.Module):
                     layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
                     layers.append(nn.Conv2d(ch, ch, 3, padding=1))
                 self.up.append(layers)
-        self.out_norm = SPADE(ch, c.num_classes, c.spade_hidden)
+        self.out_norm = SPADE(ch, c.num_classes, c.spade_hidden, 0)
         # The head also sees the unshuffled input (x_t, coarse): 48 noise values per 1/4-res
         # position cannot pass through a narrower top level, so this long skip carries them.
         self.out = nn.Conv2d(ch + 6 * r * r, 3 * r * r, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def _seg_pyramid(self, labels: torch.Tensor, size: tuple[int, int]) -> dict[tuple[int, int], torch.Tensor]:
-        onehot = one_hot_labels(labels, self.config.num_classes)
-        pyramid = {}
-        h, w = size
-        for _ in self.config.channel_mult:
-            pyramid[(h, w)] = F.adaptive_avg_pool2d(onehot, (h, w))
+    def semantic_modulations(self, labels: torch.Tensor) -> Modulations:
+        """SPADE's (gamma, beta) for every layer, from (B, H, W) labels.
+
+        The one-hot map is area-pooled to each level's resolution (the U-Net runs at
+        1/``unshuffle`` and below). Samplers compute this once per frame and pass it to
+        every step: it is a large share of a forward pass and does not depend on x_t or t.
+        """
+        c = self.config
+        onehot = one_hot_labels(labels, c.num_classes)
+        h, w = labels.shape[-2] // c.unshuffle, labels.shape[-1] // c.unshuffle
+        pyramid = []
+        for _ in c.channel_mult:
+            pyramid.append(F.adaptive_avg_pool2d(onehot, (h, w)))
             h, w = (h + 1) // 2, (w + 1) // 2
-        return pyramid
+        return {m: m.modulation(pyramid[m.level]) for m in self.modules() if isinstance(m, SPADE)}
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor,
-                labels: torch.Tensor) -> torch.Tensor:
+                labels: torch.Tensor, modulations: Modulations | None = None) -> torch.Tensor:
         """``x_t``, ``coarse``: (B, 3, H, W) in [-1, 1]; ``t``: (B,); ``labels``: (B, H, W).
 
-        H and W must be multiples of ``config.pad_multiple``. Returns (B, 3, H, W).
+        H and W must be multiples of ``config.pad_multiple``. ``modulations``: the result of
+        :meth:`semantic_modulations` for these labels, when the caller has it. Returns (B, 3, H, W).
         """
         c = self.config
         b, _, height, width = x_t.shape
@@ -234,7 +253,7 @@ class SCSRDMUNet(nn.Module):
             raise ValueError(f"shape mismatch: x_t {tuple(x_t.shape)}, coarse "
                              f"{tuple(coarse.shape)}, labels {tuple(labels.shape)}")
         emb = self.time_mlp(timestep_embedding(t.expand(b) if t.dim() == 0 else t, c.base_channels))
-        segs = self._seg_pyramid(labels, (height // c.unshuffle, width // c.unshuffle))
+        mods = self.semantic_modulations(labels) if modulations is None else modulations
         stem_in = F.pixel_unshuffle(torch.cat([x_t, coarse], dim=1), c.unshuffle)
         h = self.stem(stem_in)
         hs = [h]
@@ -242,17 +261,13 @@ class SCSRDMUNet(nn.Module):
             for layer in layers:
                 h = layer(h, emb, None) if isinstance(layer, ResBlock) else layer(h)
             hs.append(h)
-        seg = segs[tuple(h.shape[-2:])]
-        h = self.mid1(h, emb, seg)
+        h = self.mid1(h, emb, mods)
         if self.mid_attn is not None:
             h = self.mid_attn(h)
-        h = self.mid2(h, emb, seg)
+        h = self.mid2(h, emb, mods)
         for layers in self.up:
             h = torch.cat([h, hs.pop()], dim=1)
             for layer in layers:
-                if isinstance(layer, ResBlock):
-                    h = layer(h, emb, segs[tuple(h.shape[-2:])])
-                else:
-                    h = layer(h)
-        h = F.silu(self.out_norm(h, segs[tuple(h.shape[-2:])]))
+                h = layer(h, emb, mods) if isinstance(layer, ResBlock) else layer(h)
+        h = F.silu(self.out_norm(h, mods[self.out_norm]))
         return F.pixel_shuffle(self.out(torch.cat([h, stem_in], dim=1)), c.unshuffle)

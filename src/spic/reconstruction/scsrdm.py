@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from spic.diffusion.checkpoint import load_model
-from spic.diffusion.pipeline import SamplingConfig, SCSRDMPipeline
+from spic.diffusion.pipeline import SamplingConfig, SCSRDMPipeline, cpu_has_native_bf16
 from spic.diffusion.schedulers import NoiseSchedule
 from spic.errors import ImageTooLargeError
 from spic.image_ops import coarse_size, upscale_to
@@ -25,20 +25,21 @@ class ScsrdmReconstructor(Reconstructor):
     """Sample a frame with SCSRDM (defaults: paper start, 20 steps, deterministic DDIM, seed 0).
 
     ``weights``: a model folder; default the embedded one. ``threads`` sets torch's
-    intra-op threads for this process when given. ``bf16``: bfloat16 autocast for the U-Net.
+    intra-op threads for this process when given. ``bf16``: bfloat16 autocast for the U-Net;
+    ``"auto"`` (default) uses it where the CPU has native bf16 (about 1.4x faster there).
     """
 
     def __init__(self, weights: str | Path | None = None, steps: int = 20, start: str = "paper",
                  t_start: int = 192, guidance_scale: float = 1.0, sampler: str = "ddim",
                  seed: int = 0, eta: float = 0.0, threads: int | None = None,
-                 bf16: bool = False,
+                 bf16: bool | str = "auto",
                  max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         # Options may arrive as strings (ROS parameters, KEY=VALUE lists): coerce them.
         if threads is not None:
             torch.set_num_threads(int(threads))
         model, self.card = load_model(weights or DEFAULT_WEIGHTS)
         self.pipeline = SCSRDMPipeline(model, NoiseSchedule(self.card.schedule),
-                                       bf16=_flag(bf16))
+                                       bf16=_bf16(bf16))
         self.sampling = SamplingConfig(num_steps=int(steps), start=str(start),
                                        t_start=int(t_start), guidance_scale=float(guidance_scale),
                                        sampler=str(sampler), seed=int(seed), eta=float(eta))
@@ -65,6 +66,13 @@ class ScsrdmReconstructor(Reconstructor):
                              f"a {width}x{height} frame at 1/{downscale}")
         coarse_up = upscale_to(coarse, width, height, downscale)
         return self.pipeline(coarse_up, ssm, self.sampling)
+
+
+def _bf16(value: bool | str | int) -> bool:
+    """The ``bf16`` option: a boolean, or ``auto`` = where the CPU computes bf16 natively."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return cpu_has_native_bf16()
+    return _flag(value)
 
 
 def _flag(value: bool | str | int) -> bool:
