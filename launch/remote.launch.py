@@ -1,6 +1,7 @@
 """Remote side: the spic_decoder node (SemanticFrame -> rgb8 Image, optional SSM).
 
-    ros2 launch spic_ros remote.launch.py input_topic:=/camera/image_raw/spic reconstructor:=scsrdm
+    ros2 launch spic_ros remote.launch.py input_topic:=/camera/image_raw/spic
+    ros2 launch spic_ros remote.launch.py reconstructor:=bicubic   # fast, no diffusion model
 """
 
 from pathlib import Path
@@ -19,7 +20,7 @@ def generate_launch_description() -> LaunchDescription:
         "config": (str(config), "decoder parameter file"),
         "input_topic": ("/camera/image_raw/spic", "SemanticFrame topic"),
         "output_topic": ("/camera/image_decoded", "reconstructed image topic"),
-        "reconstructor": ("bicubic", "reconstructor registry name (bicubic, scsrdm)"),
+        "reconstructor": ("scsrdm", "reconstructor registry name (scsrdm; bicubic: fast)"),
     }
     declared = [DeclareLaunchArgument(name, default_value=default, description=text)
                 for name, (default, text) in args.items()]

@@ -43,7 +43,7 @@ def chain(tmp_path_factory):
         max_pixels=MAX_PIXELS))
     decoder = DecoderNode(parameter_overrides=params(
         input_topic="/bad/image/spic", output_topic="/bad/decoded", ssm_topic="/bad/ssm",
-        input_depth=100, max_pixels=MAX_PIXELS))
+        input_depth=100, max_pixels=MAX_PIXELS, reconstructor="bicubic"))
     node = Node("test_bad_input")
     qos = reliable_qos(100)
     pubs = {"image": node.create_publisher(Image, "/bad/image", qos),

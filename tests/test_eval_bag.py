@@ -56,6 +56,8 @@ def _expected_bpp(setup: dict) -> list[float]:
 
 def test_offline_report_measures_real_bytes_and_metrics(bag_setup):
     rep = _run(bag_setup, "offline", "offline")
+    assert rep["reconstructor"] == "bicubic"
+    assert rep["counters"] == {"decoder": {"frames_fallback": 0}}
     assert rep["frames"] == {"in_bag": FRAMES, "encoded": FRAMES, "decoded": FRAMES,
                              "dropped": 0}
     rates = rep["rate_and_bandwidth"]
@@ -92,6 +94,7 @@ def test_nodes_lockstep_matches_offline_bytes(bag_setup, tmp_path, monkeypatch):
     assert rep["frames"]["decoded"] == FRAMES and rep["frames"]["dropped"] == 0
     assert rep["counters"]["encoder"]["frames_out"] == FRAMES
     assert rep["counters"]["decoder"]["frames_dropped"] == 0
+    assert rep["reconstructor"] == "bicubic" and rep["counters"]["decoder"]["frames_fallback"] == 0
     assert rep["rate_and_bandwidth"]["bpp"]["total"] == pytest.approx(
         np.mean(_expected_bpp(bag_setup)))
     lat = rep["latency_ms"]

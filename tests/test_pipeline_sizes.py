@@ -13,6 +13,7 @@ from spic.image_ops import area_downscale, coarse_size
 from spic.pipeline import DecoderConfig, EncoderConfig, SemanticDecoder, SemanticEncoder
 
 ENCODER = EncoderConfig(ssm_codec="png", coarse_codec="webp", coarse_quality=80)
+DECODER = DecoderConfig(reconstructor="bicubic")  # plumbing tests: the fast reconstructor
 
 
 @pytest.mark.parametrize("h,w", [(1, 1), (1, 5), (3, 2), (4, 4), (37, 53), (90, 121), (360, 480)])
@@ -23,7 +24,7 @@ def test_round_trip_any_size(h, w):
     payload = SemanticEncoder(ENCODER).encode(rgb, ssm=ssm, label_set="camvid11")
     assert (payload.coarse_width, payload.coarse_height) == coarse_size(w, h, 4) == (
         -(-w // 4), -(-h // 4))
-    frame = SemanticDecoder().decode(payload)
+    frame = SemanticDecoder(DECODER).decode(payload)
     assert frame.rgb.shape == rgb.shape and frame.rgb.dtype == np.uint8
     np.testing.assert_array_equal(frame.ssm, ssm)
 
@@ -46,7 +47,7 @@ def test_camvid_frame_with_onnx_segmenter(camvid_dir, models_dir):
     payload = encoder.encode(read_rgb(path))
     assert payload.label_set == "camvid11" and payload.num_classes == 11
     assert set(encoder.timings) == {"segment", "ssm_encode", "coarse_encode"}
-    frame = SemanticDecoder().decode(payload)
+    frame = SemanticDecoder(DECODER).decode(payload)
     truth = read_labels(camvid_dir / "valannot" / path.name)
     keep = truth != 11
     assert np.mean(frame.ssm[keep] == truth[keep]) > 0.6
@@ -72,15 +73,15 @@ def payload():
 ])
 def test_bad_payloads_raise_clear_errors(payload, change, error, match):
     with pytest.raises(error, match=match):
-        SemanticDecoder().decode(dataclasses.replace(payload, **change))
+        SemanticDecoder(DECODER).decode(dataclasses.replace(payload, **change))
 
 
 def test_pixel_limit_is_checked_before_decoding(payload):
     huge = dataclasses.replace(payload, width=100_000, height=100_000, coarse_width=25_000,
                                coarse_height=25_000)
     with pytest.raises(PayloadError, match="exceeds"):
-        SemanticDecoder().decode(huge)
-    small_limit = SemanticDecoder(DecoderConfig(max_pixels=1000))
+        SemanticDecoder(DECODER).decode(huge)
+    small_limit = SemanticDecoder(dataclasses.replace(DECODER, max_pixels=1000))
     with pytest.raises(PayloadError, match="exceeds"):
         small_limit.decode(payload)
 

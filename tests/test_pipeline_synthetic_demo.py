@@ -54,6 +54,9 @@ def test_demo_without_arguments_writes_frames_sheet_and_summary(tmp_path):
     assert all(f["ssm_exact"] for f in summary["frames"])
     assert 0 < summary["bpp"]["total"] < 1 and summary["psnr_db_mean"] > 20
     assert summary["counters"]["decoder"]["frames_rejected"] == 0
+    # the default reconstructor (config/decoder.yaml) is SCSRDM; the synthetic clip is camvid11
+    assert summary["reconstructor"] == "scsrdm" and "reconstructor scsrdm" in result.stdout
+    assert summary["counters"]["decoder"]["frames_fallback"] == 0
     assert sorted(p.name for p in (out / "frames").iterdir()) == ["0000.png", "0001.png", "0002.png"]
     from PIL import Image
     with Image.open(out / "contact_sheet.png") as sheet:
@@ -80,7 +83,8 @@ def test_demo_accepts_a_bag_or_an_image_folder(kind, tmp_path, camvid_dir):
     env = {**os.environ, **isolated_ros_env(tmp_path / "ros_log")}
     out = tmp_path / "out"
     result = subprocess.run([str(Path(sys.executable).parent / "spic-demo"), str(source), "-o",
-                             str(out), "--coarse-codec", "webp", "--ssm-codec", "png", *extra],
+                             str(out), "--coarse-codec", "webp", "--ssm-codec", "png",
+                             "--reconstructor", "bicubic", *extra],
                             capture_output=True, text=True, timeout=170, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads((out / "summary.json").read_text())
@@ -107,7 +111,8 @@ def test_demo_on_a_live_topic(tmp_path, camvid_dir, models_dir):
         result = subprocess.run(
             [str(Path(sys.executable).parent / "spic-demo"), "/live/image", "--frames", "2",
              "-o", str(tmp_path / "out"), "--segmenter", "onnx",
-             "--segmenter-model", str(models_dir / "espnet_camvid.onnx"), "--timeout", "120"],
+             "--segmenter-model", str(models_dir / "espnet_camvid.onnx"), "--timeout", "120",
+             "--reconstructor", "bicubic"],
             capture_output=True, text=True, timeout=170, env={**os.environ, **env})
     finally:
         assert camera.stop() == 0, camera.output()

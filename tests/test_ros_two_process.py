@@ -42,6 +42,7 @@ def test_bag_frames_come_back_at_size_with_the_encoders_ssm(ros, tmp_path, camvi
     decoder = Process.script("spic_decoder", [
         "--ros-args", "-p", "input_topic:=/cam/image/spic", "-p", "output_topic:=/cam/decoded",
         "-p", "ssm_topic:=/cam/decoded/ssm", "-p", "input_depth:=50",
+        "-p", "reconstructor:=bicubic",  # plumbing test: the fast reconstructor
         "-p", "diagnostics_period:=0.5", "-r", f"__node:={DECODER}"], tmp_path / "decoder.log")
     node = Node("test_two_process")
     received: dict[str, dict] = {"decoded": {}, "ssm": {}, "encoder_ssm": {}}

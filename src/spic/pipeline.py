@@ -34,9 +34,12 @@ class EncoderConfig:
 class DecoderConfig:
     """Parts and settings of the remote-side decoder."""
 
-    reconstructor: str = "bicubic"
+    reconstructor: str = "scsrdm"
     reconstructor_options: dict = field(default_factory=dict)
     max_pixels: int = DEFAULT_MAX_PIXELS
+    #: Reconstructor for frames ``reconstructor`` refuses (it raises ``ValueError``: another
+    #: label set or downscale than its model's, a frame above its size limit); None: raise.
+    fallback: str | None = None
 
 
 @dataclass
@@ -44,6 +47,7 @@ class DecodedFrame:
     rgb: np.ndarray     # H x W x 3 reconstruction
     ssm: np.ndarray     # H x W labels, exactly the encoder's map
     coarse: np.ndarray  # h x w x 3 decoded coarse image
+    fallback_reason: str | None = None  # why the fallback reconstructor ran; None: it did not
 
 
 class _Timer:
@@ -134,6 +138,8 @@ class SemanticDecoder:
         self.config = config or DecoderConfig()
         self.reconstructor = RECONSTRUCTORS.create(self.config.reconstructor,
                                                    **self.config.reconstructor_options)
+        self.fallback = (RECONSTRUCTORS.create(self.config.fallback) if self.config.fallback
+                         else None)
         self._codecs: dict[str, object] = {}
         self._timer = _Timer()
 
@@ -174,6 +180,13 @@ class SemanticDecoder:
             raise PayloadError(f"coarse image is {coarse.shape}, header says "
                                f"{payload.coarse_width}x{payload.coarse_height}x3")
         self._timer.lap("coarse_decode")
-        rgb = self.reconstructor.reconstruct(coarse, ssm, labels, payload.downscale)
+        reason = None
+        try:
+            rgb = self.reconstructor.reconstruct(coarse, ssm, labels, payload.downscale)
+        except ValueError as exc:  # a valid payload this reconstructor refuses (label set, size)
+            if self.fallback is None:
+                raise
+            reason = str(exc)
+            rgb = self.fallback.reconstruct(coarse, ssm, labels, payload.downscale)
         self._timer.lap("reconstruct")
-        return DecodedFrame(rgb=rgb, ssm=ssm, coarse=coarse)
+        return DecodedFrame(rgb=rgb, ssm=ssm, coarse=coarse, fallback_reason=reason)

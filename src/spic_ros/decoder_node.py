@@ -5,6 +5,9 @@ original header on ``output_topic``, optionally the decoded SSM (mono8) on ``ssm
 Decoding runs on a worker thread that always takes the newest frame: when decoding is slower
 than the input, older frames are skipped and counted (``frames_dropped``), never queued.
 Bad payloads are rejected with a throttled log and counted; the node keeps running.
+The default reconstructor is ``scsrdm`` (the embedded CamVid model); frames it refuses (another
+label set or downscale, a frame above its size limit) are rebuilt by ``fallback_reconstructor``
+(default ``bicubic``), counted (``frames_fallback``) and logged, never dropped.
 """
 
 from __future__ import annotations
@@ -35,10 +38,13 @@ PARAMS = [
           validator=topic_name, read_only=True),
     Param("ssm_topic", "/camera/image_decoded/ssm", "decoded SSM topic (mono8); empty: off",
           validator=topic_name, read_only=True),
-    Param("reconstructor", "bicubic", "reconstructor registry name",
+    Param("reconstructor", "scsrdm", "reconstructor registry name (bicubic: fast, no model)",
           validator=one_of(RECONSTRUCTORS), read_only=True),
     Param("reconstructor_options", [], "extra reconstructor options as KEY=VALUE strings",
           validator=key_value_list, read_only=True),
+    Param("fallback_reconstructor", "bicubic", "reconstructor for frames the main one refuses "
+          "(another label set or downscale, too large); empty: reject them",
+          validator=one_of(RECONSTRUCTORS, allow_empty=True), read_only=True),
     Param("max_pixels", DEFAULT_MAX_PIXELS, "refuse frames declaring more pixels than this",
           int_range=(1, 2**31 - 1), read_only=True),
     Param("input_depth", 10, "SemanticFrame subscription queue depth (reliable)",
@@ -53,14 +59,17 @@ PARAMS = [
 class DecoderNode(Node):
     """Remote-side node; see the module docstring. ``stats`` holds its counters."""
 
+    #: Counters beyond :data:`NodeStats.COUNTERS`.
+    EXTRA_COUNTERS = ("frames_fallback",)
+
     def __init__(self, node_name: str = "spic_decoder", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self.params = p = declare(self, PARAMS)
-        self.stats = NodeStats()
+        self.stats = NodeStats(self.EXTRA_COUNTERS)
         self.decoder = SemanticDecoder(DecoderConfig(
             reconstructor=p["reconstructor"],
             reconstructor_options=parse_options(p["reconstructor_options"]),
-            max_pixels=p["max_pixels"]))
+            max_pixels=p["max_pixels"], fallback=p["fallback_reconstructor"] or None))
         self.publisher = self.create_publisher(Image, p["output_topic"],
                                                reliable_qos(p["output_depth"]))
         self.ssm_publisher = (self.create_publisher(Image, p["ssm_topic"],
@@ -73,8 +82,9 @@ class DecoderNode(Node):
         self._slot: LatestSlot[tuple[SemanticFrame, float]] = LatestSlot()
         self._worker = threading.Thread(target=self._work, name="spic_decoder", daemon=True)
         self._worker.start()
+        fallback = p["fallback_reconstructor"] or "none (reject)"
         self.get_logger().info(f"{p['input_topic']} -> {p['output_topic']}: reconstructor "
-                               f"{p['reconstructor']}")
+                               f"{p['reconstructor']}, fallback {fallback}")
 
     def _on_frame(self, msg: SemanticFrame) -> None:
         self.stats.count("frames_in")
@@ -102,6 +112,12 @@ class DecoderNode(Node):
             self.stats.count("frames_failed", type(exc).__name__)
             self.get_logger().error(f"failed to decode frame: {exc!r}", throttle_duration_sec=5.0)
             return
+        if frame.fallback_reason is not None:
+            self.stats.count("frames_fallback")
+            self.get_logger().warning(
+                f"{self.params['reconstructor']} refused a frame, rebuilt it with "
+                f"{self.params['fallback_reconstructor']}: {frame.fallback_reason}",
+                throttle_duration_sec=5.0)
         self.publisher.publish(array_to_image(frame.rgb, msg.header))
         if self.ssm_publisher is not None:
             self.ssm_publisher.publish(array_to_image(frame.ssm, msg.header))

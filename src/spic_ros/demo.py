@@ -285,6 +285,7 @@ def _report(demo: Demo, keys: list, out: Path, started: float, args, source: str
             "segmenter", "ssm_codec", "coarse_codec", "coarse_quality", "downscale")},
         "labels": "ground truth" if demo.encoder.params["labels_topic"] else "segmenter",
         "reconstructor": demo.decoder.params["reconstructor"],
+        "fallback_reconstructor": demo.decoder.params["fallback_reconstructor"],
         "bytes_per_frame": {"ssm": mean("ssm_bytes"), "coarse": mean("coarse_bytes"),
                             "total": mean("bytes"), "raw_rgb": int(width) * int(height) * 3},
         "bpp": {"ssm": mean("bpp_ssm"), "coarse": mean("bpp_coarse"), "total": mean("bpp")},
@@ -313,7 +314,9 @@ def _print_summary(s: dict, out: Path) -> None:
     b, lat = s["bytes_per_frame"], s["latency_ms"]
     print(f"spic-demo: {s['frames_decoded']}/{s['frames_sent']} frames of {s['size'][0]}x"
           f"{s['size'][1]} from {s['source']} ({s['labels']} SSM)")
-    print(f"  encoder  {s['encoder']}  reconstructor {s['reconstructor']}")
+    fallbacks = s["counters"]["decoder"]["frames_fallback"]
+    print(f"  encoder  {s['encoder']}  reconstructor {s['reconstructor']}"
+          + (f" ({fallbacks} frame(s) by {s['fallback_reconstructor']})" if fallbacks else ""))
     print(f"  bytes/frame  ssm {b['ssm']:.0f} + coarse {b['coarse']:.0f} = {b['total']:.0f} "
           f"(raw {b['raw_rgb']}, {s['compression_ratio']:.0f}:1), {s['bpp']['total']:.4f} bpp")
     print(f"  bandwidth    {s['bandwidth_kbit_s_at_fps']['kbit_s']:.1f} kbit/s at "
@@ -343,7 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssm-codec", help="lossless SSM codec (default: config/encoder.yaml)")
     p.add_argument("--coarse-codec", help="coarse codec (default: config/encoder.yaml)")
     p.add_argument("-q", "--coarse-quality", type=int, help="coarse codec quality")
-    p.add_argument("--reconstructor", help="reconstructor (default: config/decoder.yaml)")
+    p.add_argument("--reconstructor", help="reconstructor (default: config/decoder.yaml, "
+                   "scsrdm; bicubic: fast)")
     p.add_argument("--reconstructor-option", action="append", metavar="KEY=VALUE",
                    help="reconstructor option (repeatable), e.g. steps=20")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait per frame")

@@ -18,9 +18,10 @@ class NodeStats:
 
     COUNTERS = ("frames_in", "frames_out", "frames_dropped", "frames_rejected", "frames_failed")
 
-    def __init__(self) -> None:
+    def __init__(self, extra_counters: tuple[str, ...] = ()) -> None:
         self._lock = threading.Lock()
-        self.counters: Counter[str] = Counter({name: 0 for name in self.COUNTERS})
+        self.counters: Counter[str] = Counter({name: 0 for name in
+                                               (*self.COUNTERS, *extra_counters)})
         self.reasons: Counter[str] = Counter()
         self._sums: Counter[str] = Counter()
         self._window: Counter[str] = Counter()
@@ -30,7 +31,8 @@ class NodeStats:
         self._window_rejects_base = 0
 
     def count(self, counter: str, reason: str | None = None) -> None:
-        """Increment ``counter`` (one of :data:`COUNTERS`), recording ``reason`` if given."""
+        """Increment ``counter`` (one of :data:`COUNTERS` or the extra ones), recording
+        ``reason`` if given."""
         with self._lock:
             self.counters[counter] += 1
             if reason:

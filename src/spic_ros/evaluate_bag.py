@@ -99,13 +99,13 @@ def _node_parameters(args: argparse.Namespace) -> tuple[dict, dict]:
     return enc, dec
 
 
-def _stats_with_history():
+def _stats_with_history(extra_counters: tuple[str, ...] = ()):
     """A NodeStats that also keeps every per-frame record (for percentiles)."""
     from spic_ros.diagnostics import NodeStats
 
     class RecordingStats(NodeStats):
         def __init__(self) -> None:
-            super().__init__()
+            super().__init__(extra_counters)
             self.history: list[dict[str, float]] = []
 
         def record(self, values: dict[str, float]) -> None:
@@ -143,7 +143,9 @@ def run_nodes(frames: list[FrameResult], args: argparse.Namespace) -> dict:
         nodes.append(encoder)
         decoder = DecoderNode(parameter_overrides=[Parameter(k, value=v) for k, v in dec.items()])
         nodes.append(decoder)
-        encoder.stats, decoder.stats = _stats_with_history(), _stats_with_history()
+        encoder.stats = _stats_with_history()
+        decoder.stats = _stats_with_history(DecoderNode.EXTRA_COUNTERS)
+        reconstructor = decoder.params["reconstructor"]
         node = Node("spic_evaluate_bag")
         nodes.append(node)
         by_stamp = {f.stamp: f for f in frames}
@@ -210,7 +212,7 @@ def run_nodes(frames: list[FrameResult], args: argparse.Namespace) -> dict:
     stages["transport+encode"] = [1e3 * (f.encoded_at - f.sent) for f in frames if f.payload]
     stages["end_to_end"] = [1e3 * (f.decoded_at - f.sent) for f in frames
                             if f.decoded is not None]
-    return {"stages_ms": stages, "counters": counters}
+    return {"stages_ms": stages, "counters": counters, "reconstructor": reconstructor}
 
 
 def _wait_for_tail(frames: list[FrameResult], timeout: float) -> None:
@@ -251,8 +253,10 @@ def run_offline(frames: list[FrameResult], args: argparse.Namespace) -> dict:
         downscale=enc["downscale"]))
     decoder = SemanticDecoder(DecoderConfig(
         reconstructor=dec["reconstructor"],
-        reconstructor_options=parse_options(dec["reconstructor_options"])))
+        reconstructor_options=parse_options(dec["reconstructor_options"]),
+        fallback=dec["fallback_reconstructor"] or None))
     stages: dict[str, list[float]] = {}
+    fallbacks = 0
     for frame in frames:
         frame.sent = time.perf_counter()
         payload = encoder.encode(frame.original)
@@ -260,12 +264,15 @@ def run_offline(frames: list[FrameResult], args: argparse.Namespace) -> dict:
         frame.encoded_at = time.perf_counter()
         for key, value in encoder.timings.items():
             stages.setdefault(f"encoder.{key}", []).append(1e3 * value)
-        frame.decoded = decoder.decode(frame.payload).rgb
+        decoded = decoder.decode(frame.payload)
+        frame.decoded = decoded.rgb
+        fallbacks += decoded.fallback_reason is not None
         frame.decoded_at = time.perf_counter()
         for key, value in decoder.timings.items():
             stages.setdefault(f"decoder.{key}", []).append(1e3 * value)
         stages.setdefault("end_to_end", []).append(1e3 * (frame.decoded_at - frame.sent))
-    return {"stages_ms": stages, "counters": {}}
+    return {"stages_ms": stages, "counters": {"decoder": {"frames_fallback": fallbacks}},
+            "reconstructor": dec["reconstructor"]}
 
 
 def image_metrics(frames: list[FrameResult], args: argparse.Namespace) -> dict:
@@ -332,6 +339,7 @@ def report(frames: list[FrameResult], run: dict, args: argparse.Namespace,
         "bag": str(args.bag), "mode": args.mode,
         "rate": args.rate if args.mode == "nodes" else None,
         "size": [int(w), int(h)],
+        "reconstructor": run["reconstructor"],
         "frames": {"in_bag": len(frames), "encoded": len(coded), "decoded": len(decoded),
                    "dropped": len(frames) - len(decoded)},
         "counters": run["counters"],
@@ -378,8 +386,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print(rep: dict) -> None:
     f, r = rep["frames"], rep["rate_and_bandwidth"]
+    fallbacks = rep["counters"].get("decoder", {}).get("frames_fallback", 0)
     print(f"spic_evaluate_bag: {f['decoded']}/{f['in_bag']} frames decoded ({f['dropped']} "
-          f"dropped), {rep['size'][0]}x{rep['size'][1]}, mode {rep['mode']}")
+          f"dropped), {rep['size'][0]}x{rep['size'][1]}, mode {rep['mode']}, reconstructor "
+          f"{rep['reconstructor']}" + (f" ({fallbacks} frame(s) by the fallback)"
+                                       if fallbacks else ""))
     if r:
         bw = r["bytes_per_second_at_bag_fps"]
         print(f"  rate        {r['bytes_per_frame_mean']:.0f} B/frame, {r['bpp']['total']:.4f} bpp "

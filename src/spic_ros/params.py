@@ -41,10 +41,10 @@ class Param:
         return d
 
 
-def one_of(registry: Registry) -> Validator:
-    """Accept names registered in ``registry``."""
+def one_of(registry: Registry, allow_empty: bool = False) -> Validator:
+    """Accept names registered in ``registry`` (and "" when ``allow_empty``)."""
     def check(value: str) -> str | None:
-        return None if value in registry else (
+        return None if value in registry or (allow_empty and value == "") else (
             f"unknown {registry.kind} {value!r}; known: {', '.join(registry.names())}")
     return check
 

@@ -31,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("-q", "--coarse-quality", type=int, default=d.coarse_quality)
         parser.add_argument("--downscale", type=int, default=d.downscale)
     else:
-        parser.add_argument("--reconstructor", default=DecoderConfig().reconstructor)
+        parser.add_argument("--reconstructor", default=DecoderConfig().reconstructor,
+                            help="reconstructor registry name (default: %(default)s, the "
+                            "diffusion decoder; bicubic: fast, no model)")
         parser.add_argument("--ssm-output", type=Path, help="also write the decoded SSM PNG")
 
 

@@ -17,5 +17,6 @@ class Reconstructor(ABC):
                     downscale: int) -> np.ndarray:
         """``coarse``: h x w x 3 uint8; ``ssm``: H x W uint8 at the original size.
 
-        Returns H x W x 3 uint8 RGB at the size of ``ssm``.
+        Returns H x W x 3 uint8 RGB at the size of ``ssm``. Raises ``ValueError`` for input
+        it does not support (e.g. a label set or downscale its model was not trained on).
         """

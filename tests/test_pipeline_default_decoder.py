@@ -1,0 +1,83 @@
+"""The remote side's default reconstructor is SCSRDM; frames its model refuses fall back to
+bicubic (when a fallback is configured, as the decoder node does)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spic.pipeline import DecoderConfig, EncoderConfig, SemanticDecoder, SemanticEncoder
+from spic.reconstruction.scsrdm import ScsrdmReconstructor
+from spic.synthetic import synthetic_clip
+
+ENCODER = EncoderConfig(ssm_codec="png", coarse_codec="webp", coarse_quality=80)
+FAST = {"steps": 2}  # the default model with fewer sampling steps
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return synthetic_clip(1, 64, 48)[0]
+
+
+@pytest.fixture(scope="module")
+def decoder() -> SemanticDecoder:
+    """The default reconstructor with the node's bicubic fallback."""
+    return SemanticDecoder(DecoderConfig(reconstructor_options=FAST, fallback="bicubic"))
+
+
+def _encode(frame, label_set: str = "camvid11", downscale: int = 4):
+    encoder = SemanticEncoder(dataclasses.replace(ENCODER, downscale=downscale))
+    return encoder.encode(frame.rgb, ssm=frame.labels, label_set=label_set)
+
+
+def _bicubic(payload) -> np.ndarray:
+    return SemanticDecoder(DecoderConfig(reconstructor="bicubic")).decode(payload).rgb
+
+
+def test_default_decoder_is_scsrdm_without_fallback():
+    config = DecoderConfig()
+    assert config.reconstructor == "scsrdm" and config.fallback is None
+
+
+def test_camvid_frames_are_rebuilt_by_scsrdm(decoder, frame):
+    assert isinstance(decoder.reconstructor, ScsrdmReconstructor)
+    payload = _encode(frame)
+    out = decoder.decode(payload)
+    assert out.fallback_reason is None
+    assert out.rgb.shape == frame.rgb.shape and out.rgb.dtype == np.uint8
+    assert np.abs(out.rgb.astype(int) - _bicubic(payload)).mean() > 0.5  # not the baseline
+    assert np.abs(out.rgb.astype(int) - frame.rgb).mean() < 40  # a plausible rebuild
+
+
+@pytest.mark.parametrize("label_set,downscale", [("cityscapes19", 4), ("camvid11", 2)])
+def test_frames_the_model_refuses_fall_back_to_bicubic(decoder, frame, label_set, downscale):
+    payload = _encode(frame, label_set, downscale)
+    out = decoder.decode(payload)
+    assert out.fallback_reason is not None
+    assert label_set in out.fallback_reason or f"1/{downscale}" in out.fallback_reason
+    np.testing.assert_array_equal(out.rgb, _bicubic(payload))
+    np.testing.assert_array_equal(out.ssm, frame.labels)
+
+
+def test_without_fallback_a_refused_frame_raises(frame):
+    strict = SemanticDecoder(DecoderConfig(reconstructor_options=FAST))
+    with pytest.raises(ValueError, match="cityscapes19"):
+        strict.decode(_encode(frame, "cityscapes19"))
+
+
+def test_spic_decode_uses_scsrdm_by_default(frame, tmp_path):
+    from spic.cli import main
+
+    payload = _encode(frame)
+    (tmp_path / "f.spic").write_bytes(payload.to_bytes())
+    assert main(["decode", str(tmp_path / "f.spic"), "-o", str(tmp_path / "default.png")]) == 0
+    assert main(["decode", str(tmp_path / "f.spic"), "-o", str(tmp_path / "bicubic.png"),
+                 "--reconstructor", "bicubic"]) == 0
+    default, bicubic = (np.asarray(Image.open(tmp_path / f"{name}.png"))
+                        for name in ("default", "bicubic"))
+    assert default.shape == bicubic.shape == frame.rgb.shape
+    np.testing.assert_array_equal(bicubic, _bicubic(payload))
+    assert np.abs(default.astype(int) - bicubic).mean() > 0.5
