@@ -20,6 +20,7 @@ import os
 import resource
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +54,10 @@ def speed(args: argparse.Namespace) -> int:
         rgb, labels = frame.rgb, frame.labels
     coarse = area_downscale(rgb, 4)
     base_rss = _rss_mib()
-    recon = ScsrdmReconstructor(steps=args.steps, start=args.start, sampler=args.sampler,
-                                guidance_scale=args.guidance, bf16=args.bf16 == "on")
+    options = {k: v for k, v in (("steps", args.steps), ("start", args.start),
+                                  ("sampler", args.sampler), ("guidance_scale", args.guidance),
+                                  ("eta", args.eta)) if v is not None}
+    recon = ScsrdmReconstructor(bf16=args.bf16 == "on", **options)
     model = recon.pipeline.model
     unet_seconds = []
     model.register_forward_pre_hook(lambda m, a: unet_seconds.append(-time.perf_counter()))
@@ -68,8 +71,8 @@ def speed(args: argparse.Namespace) -> int:
         times.append(time.perf_counter() - t0)
     unet = sum(unet_seconds)
     result = {
-        "frame": f"{rgb.shape[1]}x{rgb.shape[0]}", "steps": args.steps, "threads": args.threads,
-        "start": args.start, "guidance": args.guidance, "sampler": args.sampler,
+        "frame": f"{rgb.shape[1]}x{rgb.shape[0]}", "threads": args.threads,
+        **{k: v for k, v in asdict(recon.sampling).items() if k != "seed"},
         "bf16": recon.pipeline.bf16,
         "seconds_per_frame": round(float(np.median(times)), 3),
         "unet_share": round(unet / times[-1], 3),
@@ -209,10 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("speed", help="seconds per frame and peak memory")
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--frames", type=int, default=3)
-    s.add_argument("--steps", type=int, default=20)
-    s.add_argument("--start", default="paper")
-    s.add_argument("--sampler", default="ddim")
-    s.add_argument("--guidance", type=float, default=1.0)
+    s.add_argument("--steps", type=int, help="default: the reconstructor's (as all below)")
+    s.add_argument("--start")
+    s.add_argument("--sampler")
+    s.add_argument("--guidance", type=float)
+    s.add_argument("--eta", type=float)
     s.add_argument("--bf16", **BF16_OPTION)
     q = sub.add_parser("quality", help="acceptance evaluation on CamVid val")
     q.add_argument("--limit", type=int, default=101, help="frames (evenly spread over val)")

@@ -111,7 +111,7 @@ def load_frames(samples: list[Sample], spec: CoarseSpec, cache_dir: Path | None 
 
 def to_model_range(images: np.ndarray) -> torch.Tensor:
     """(..., H, W, 3) uint8 -> (..., 3, H, W) float in [-1, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(images)).float().div_(127.5).sub_(1.0)
+    t = torch.from_numpy(images.astype(np.float32)).div_(127.5).sub_(1.0)  # a writable copy
     return t.movedim(-1, -3)
 
 

@@ -136,5 +136,5 @@ class SCSRDMPipeline:
             raise ValueError(f"coarse {coarse_up.shape} and labels {labels.shape} do not match")
         device = next(self.model.parameters()).device
         x = to_model_range(coarse_up)[None].to(device)
-        lab = torch.from_numpy(np.ascontiguousarray(labels)).long()[None].to(device)
+        lab = torch.from_numpy(labels.astype(np.int64))[None].to(device)  # a writable copy
         return from_model_range(self.sample(x, lab, config))[0]
