@@ -23,6 +23,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import spic  # noqa: F401  (first: sets OpenMP's wait policy before torch loads)
 import numpy as np
 import torch
 
