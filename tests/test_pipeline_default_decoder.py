@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from spic.errors import UnsupportedInputError
 from spic.pipeline import DecoderConfig, EncoderConfig, SemanticDecoder, SemanticEncoder
 from spic.reconstruction.scsrdm import ScsrdmReconstructor
 from spic.synthetic import synthetic_clip
@@ -64,7 +65,7 @@ def test_frames_the_model_refuses_fall_back_to_bicubic(decoder, frame, label_set
 
 def test_without_fallback_a_refused_frame_raises(frame):
     strict = SemanticDecoder(DecoderConfig(reconstructor_options=FAST))
-    with pytest.raises(ValueError, match="cityscapes19"):
+    with pytest.raises(UnsupportedInputError, match="cityscapes19"):
         strict.decode(_encode(frame, "cityscapes19"))
 
 

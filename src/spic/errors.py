@@ -13,5 +13,9 @@ class ImageTooLargeError(CodecError):
     """Declared dimensions exceed the configured pixel limit (checked before allocating)."""
 
 
+class UnsupportedInputError(SpicError):
+    """Valid input this component does not handle (e.g. a model trained on another label set)."""
+
+
 class PayloadError(SpicError):
     """A SemanticFrame payload is malformed or inconsistent."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spic.codecs import CODECS, DEFAULT_MAX_PIXELS, create_codec
-from spic.errors import PayloadError
+from spic.errors import ImageTooLargeError, PayloadError, UnsupportedInputError
 from spic.image_ops import area_downscale, coarse_size
 from spic.labelsets import get_label_set
 from spic.payload import SemanticPayload
@@ -37,8 +37,8 @@ class DecoderConfig:
     reconstructor: str = "scsrdm"
     reconstructor_options: dict = field(default_factory=dict)
     max_pixels: int = DEFAULT_MAX_PIXELS
-    #: Reconstructor for frames ``reconstructor`` refuses (it raises ``ValueError``: another
-    #: label set or downscale than its model's, a frame above its size limit); None: raise.
+    #: Reconstructor for frames ``reconstructor`` refuses (``UnsupportedInputError``: another
+    #: label set or downscale than its model's; ``ImageTooLargeError``); None: raise.
     fallback: str | None = None
 
 
@@ -183,7 +183,7 @@ class SemanticDecoder:
         reason = None
         try:
             rgb = self.reconstructor.reconstruct(coarse, ssm, labels, payload.downscale)
-        except ValueError as exc:  # a valid payload this reconstructor refuses (label set, size)
+        except (UnsupportedInputError, ImageTooLargeError) as exc:  # valid, but refused
             if self.fallback is None:
                 raise
             reason = str(exc)

@@ -17,6 +17,7 @@ class Reconstructor(ABC):
                     downscale: int) -> np.ndarray:
         """``coarse``: h x w x 3 uint8; ``ssm``: H x W uint8 at the original size.
 
-        Returns H x W x 3 uint8 RGB at the size of ``ssm``. Raises ``ValueError`` for input
-        it does not support (e.g. a label set or downscale its model was not trained on).
+        Returns H x W x 3 uint8 RGB at the size of ``ssm``. Raises ``UnsupportedInputError``
+        for valid input it does not handle (a label set or downscale its model was not trained
+        on) and ``ImageTooLargeError`` above its size limit; callers may fall back on those.
         """

@@ -10,7 +10,7 @@ import torch
 from spic.diffusion.checkpoint import load_model
 from spic.diffusion.pipeline import SamplingConfig, SCSRDMPipeline, cpu_has_native_bf16
 from spic.diffusion.schedulers import NoiseSchedule
-from spic.errors import ImageTooLargeError
+from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import coarse_size, upscale_to
 from spic.labelsets import LabelSet
 from spic.reconstruction.base import Reconstructor
@@ -53,11 +53,12 @@ class ScsrdmReconstructor(Reconstructor):
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
                     downscale: int) -> np.ndarray:
         if label_set.id != self.card.label_set:
-            raise ValueError(f"this SCSRDM model was trained on {self.card.label_set} maps, "
-                             f"got {label_set.id}")
+            raise UnsupportedInputError(f"this SCSRDM model was trained on "
+                                        f"{self.card.label_set} maps, got {label_set.id}")
         if downscale != self.card.coarse.downscale:
-            raise ValueError(f"this SCSRDM model expects 1/{self.card.coarse.downscale} coarse "
-                             f"images, got 1/{downscale}")
+            raise UnsupportedInputError(f"this SCSRDM model expects 1/"
+                                        f"{self.card.coarse.downscale} coarse images, "
+                                        f"got 1/{downscale}")
         if ssm.ndim != 2 or coarse.ndim != 3 or coarse.shape[2] != 3:
             raise ValueError(f"expected an H x W map and an h x w x 3 coarse image, "
                              f"got {ssm.shape} and {coarse.shape}")
