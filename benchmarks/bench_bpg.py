@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from spic.codecs import create_codec
+from spic.eval.psnr import psnr
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 QUALITIES = list(range(24, 51))
@@ -29,11 +30,6 @@ QUALITIES = list(range(24, 51))
 def _rgb(path: Path) -> np.ndarray:
     with Image.open(path) as img:
         return np.asarray(img.convert("RGB"))
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
 
 
 def _timed(func, runs: int) -> tuple[float, float]:

@@ -22,7 +22,8 @@ def generate_launch_description() -> LaunchDescription:
         "encoder_config": (str(share / "encoder.yaml"), "encoder parameter file"),
         "decoder_config": (str(share / "decoder.yaml"), "decoder parameter file"),
         "segmenter_model": ("", "segmenter model file (empty: its default)"),
-        "reconstructor": ("scsrdm", "reconstructor registry name (scsrdm; bicubic: fast)"),
+        "reconstructor": ("scsrdm", "reconstructor registry name (scsrdm, scsrdm-fast: one "
+                                    "U-Net pass, scsrdm-quality: 20 guided steps, bicubic)"),
     }
     declared = [DeclareLaunchArgument(name, default_value=default, description=text)
                 for name, (default, text) in args.items()]

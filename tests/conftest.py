@@ -1,10 +1,37 @@
-"""Shared fixtures: the read-only ../shared folder beside the checkout (skip when absent)."""
+"""Shared fixtures: the read-only ../shared folder beside the checkout (skip when absent).
+
+Under ``CI=true`` nothing may skip: a missing ``../shared``, npm package, ROS wheel, built
+message or optional module is a failure there (see :func:`pytest_runtest_makereport`).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+STRICT = os.environ.get("CI") == "true"
+
+
+def _strict(report, what: str) -> None:
+    """Turn a skip into a failure under ``CI=true``, keeping the reason."""
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"{what} skipped under CI=true (a missing dependency fails): {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _strict(outcome.get_result(), item.nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _strict(outcome.get_result(), collector.nodeid)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -15,20 +15,27 @@ TINY = UNetConfig(num_classes=4, base_channels=8, channel_mult=(1, 2), spade_hid
 
 
 class CountingUNet(SCSRDMUNet):
-    """The real U-Net, counting forward passes and batch sizes."""
+    """The real U-Net, counting encoder and decoder passes, their batch sizes and inputs."""
 
     def __init__(self, config: UNetConfig) -> None:
         super().__init__(config)
-        self.batches: list[int] = []
+        self.batches: list[int] = []  # decoder passes (one per model output)
+        self.encoder_batches: list[int] = []
+        self.inputs: list[torch.Tensor] = []
         self.modulation_calls = 0
 
     def semantic_modulations(self, labels):
         self.modulation_calls += 1
         return super().semantic_modulations(labels)
 
-    def forward(self, x_t, t, coarse, labels, modulations=None):
-        self.batches.append(x_t.shape[0])
-        return super().forward(x_t, t, coarse, labels, modulations)
+    def encode(self, x_t, t, coarse):
+        self.encoder_batches.append(x_t.shape[0])
+        self.inputs.append(x_t.clone())
+        return super().encode(x_t, t, coarse)
+
+    def decode(self, enc, coarse, labels, mods):
+        self.batches.append(labels.shape[0])
+        return super().decode(enc, coarse, labels, mods)
 
 
 @pytest.fixture()
@@ -69,18 +76,37 @@ def test_step_count_and_guidance_passes(pipe):
     assert model.batches == [1] * 4  # guidance 1.0: one pass per step
     assert model.modulation_calls == 1  # SPADE modulations: once per frame, not per step
     model.batches.clear()
+    model.encoder_batches.clear()
+    model.modulation_calls = 0
     guided = pipe(coarse, labels, SamplingConfig(num_steps=4, guidance_scale=2.0))
-    assert model.batches == [2] * 4  # conditional + unconditional in one batch
+    assert model.batches == [2] * 4  # conditional + unconditional decoders in one batch
+    assert model.encoder_batches == [1] * 4  # the map-free encoder half runs once per step
+    assert model.modulation_calls == 2  # conditional map + the all-void map
+    pipe(coarse, labels, SamplingConfig(num_steps=4, guidance_scale=2.0))
+    assert model.modulation_calls == 3  # the all-void map's modulations are reused
     plain = pipe(coarse, labels, SamplingConfig(num_steps=4))
     assert not np.array_equal(guided, plain)
+
+
+def test_guided_output_equals_two_separate_passes(pipe):
+    """Sharing the encoder between the branches changes nothing but the cost."""
+    coarse, labels = frame(16, 16)
+    x = torch.from_numpy(coarse).permute(2, 0, 1)[None].float() / 127.5 - 1
+    lab = torch.from_numpy(labels).long()[None]
+    t = torch.tensor([100])
+    void = torch.full_like(lab, TINY.num_classes)
+    with torch.no_grad():
+        cond, uncond = pipe.model(x, t, x, lab), pipe.model(x, t, x, void)
+        labels2, mods = pipe._conditions(lab, 3.0)
+        shared = pipe._predict(x, 100, x, labels2, mods, 3.0)
+    assert torch.allclose(shared, uncond + 3.0 * (cond - uncond), atol=1e-5)
 
 
 def test_paper_start_uses_coarse_image_without_noise(pipe):
     coarse, labels = frame(16, 16)
     x = torch.from_numpy(coarse).permute(2, 0, 1)[None].float() / 127.5 - 1
     lab = torch.from_numpy(labels).long()[None]
-    seen = []
-    pipe.model.register_forward_pre_hook(lambda m, args: seen.append(args[0].clone()))
+    seen = pipe.model.inputs
     pipe.sample(x, lab, SamplingConfig(num_steps=2, start="paper", t_start=192))
     assert torch.equal(seen[0], x)
     seen.clear()

@@ -155,3 +155,27 @@ def test_learning_rate_warms_up_then_decays_to_zero():
     assert learning_rate(cfg, 80) == pytest.approx(5e-4)
     assert learning_rate(cfg, 100) == 0.0
     assert learning_rate(TrainConfig(lr=1e-3, steps=1000), 999) == pytest.approx(1e-3)
+
+
+def test_condition_dropout_replaces_the_map_at_the_configured_rate():
+    """SSM dropout trains the unconditional branch that guidance needs: about p of the maps."""
+    seen = []
+
+    class Recorder(SCSRDMUNet):
+        def forward(self, x_t, t, coarse, labels, modulations=None):
+            seen.append(labels.clone())
+            return super().forward(x_t, t, coarse, labels, modulations)
+
+    model = Recorder(TINY)
+    gen = torch.Generator().manual_seed(0)
+    n = 400
+    batch = {"target": torch.zeros(n, 3, 8, 8), "coarse": torch.zeros(n, 3, 8, 8),
+             "labels": torch.zeros(n, 8, 8, dtype=torch.uint8)}
+    with torch.no_grad():
+        diffusion_loss(model, NoiseSchedule(), batch, torch.zeros(n, dtype=torch.long), 0.1, gen,
+                       void_label=TINY.num_classes)
+    labels = seen[0]
+    dropped = (labels == TINY.num_classes).flatten(1).all(dim=1)
+    kept = (labels == 0).flatten(1).all(dim=1)
+    assert bool((dropped | kept).all())  # a map is dropped whole or kept whole
+    assert 0.06 < float(dropped.float().mean()) < 0.14  # p = 0.1, 400 draws: +-4 sigma

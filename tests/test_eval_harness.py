@@ -185,3 +185,50 @@ def test_record_store_ignores_frames_written_twice_by_parallel_runs(tmp_path):
     b.append({"point": "q1", "frame": "f1", "bpp": 2.0})
     records = RecordStore(tmp_path, "m").records()
     assert [(r["frame"], r["bpp"]) for r in records] == [("f0", 1.0), ("f1", 2.0)]
+
+
+def test_several_judges_in_one_run_and_ground_truth_maps(workspace, tmp_path):
+    """Reconstruct once, judge many; ``--ssm gt`` codes the dataset's own maps."""
+    second = _write_colour_argmax_model(tmp_path / "second.onnx", 0.3)
+    out = tmp_path / "gt"
+    args = ["eval", "--data", f"camvid:{workspace['data']}", "--out", str(out),
+            "--judge", str(workspace["judge"]), "--judge", str(second),
+            "--method", "spic", "--points", "spic=60", "--ssm", "gt",
+            "--spic-segmenter", "onnx", "--spic-segmenter-option", f"model={workspace['vehicle']}",
+            "--spic-ssm-codec", "png", "--spic-coarse-codec", "webp",
+            "--spic-decoder", "bicubic", "--metrics", "miou,psnr"]
+    assert main(args) == 0
+    spic = json.loads((out / "spic.json").read_text())
+    assert spic["settings"]["ssm_source"] == "gt"
+    assert set(spic["settings"]["judges"]) == {"judge", "second"}
+    per_judge = spic["results"]["judges"][0]
+    assert set(per_judge) == {"judge", "second"}
+    for scores in per_judge.values():
+        assert len(scores["iou_per_class_labels"]) == 11
+    # the first judge also fills the top-level fields
+    assert spic["results"]["miou_labels"][0] == per_judge["judge"]["miou_labels"]
+    encoder = SemanticEncoder(EncoderConfig(ssm_codec="png", coarse_codec="webp",
+                                            coarse_quality=60))
+    for i, frame in enumerate(spic["per_frame"]["q60"]):
+        rgb, labels = _frame(i)
+        payload = encoder.encode(rgb, ssm=labels, label_set="camvid11")
+        assert frame["bpp_ssm"] == pytest.approx(8 * len(payload.ssm_data) / (H * W))
+    reference = json.loads((out / "reference.json").read_text())
+    assert set(reference["judges"]) == {"judge", "second"}
+
+
+def test_a_judge_the_segmenter_was_distilled_from_is_flagged(tmp_path):
+    from spic.cli.eval import judge_relations
+    from spic.eval.methods import SpicMethod
+    from spic.pipeline import DecoderConfig
+
+    method = SpicMethod((60,), EncoderConfig(segmenter="spic", ssm_codec="png",
+                                             coarse_codec="webp"),
+                        DecoderConfig(reconstructor="bicubic"))
+    judges = [tmp_path / "espnet_camvid.onnx", tmp_path / "espnetv2_cityscapes.onnx"]
+    relations = judge_relations(judges, [method])
+    assert relations["espnet_camvid"] == "the vehicle segmenter was distilled from it"
+    assert relations["espnetv2_cityscapes"] is None
+    gt = SpicMethod((60,), EncoderConfig(segmenter="spic", ssm_codec="png", coarse_codec="webp"),
+                    DecoderConfig(reconstructor="bicubic"), ssm="gt")
+    assert judge_relations(judges, [gt]) == {"espnet_camvid": None, "espnetv2_cityscapes": None}

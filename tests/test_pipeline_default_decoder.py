@@ -15,7 +15,7 @@ from spic.reconstruction.scsrdm import ScsrdmReconstructor
 from spic.synthetic import synthetic_clip
 
 ENCODER = EncoderConfig(ssm_codec="png", coarse_codec="webp", coarse_quality=80)
-FAST = {"steps": 2}  # the default model with fewer sampling steps
+FAST: dict = {}  # the default mode is already the one-pass student
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,12 @@ def _bicubic(payload) -> np.ndarray:
 def test_default_decoder_is_scsrdm_without_fallback():
     config = DecoderConfig()
     assert config.reconstructor == "scsrdm" and config.fallback is None
+
+
+def test_default_mode_is_the_one_pass_student(decoder):
+    assert decoder.reconstructor.mode == "fast"
+    assert decoder.reconstructor.sampling.num_steps == 1
+    assert decoder.reconstructor.card.unet.refine_channels > 0  # the distilled weights
 
 
 def test_camvid_frames_are_rebuilt_by_scsrdm(decoder, frame):

@@ -110,3 +110,21 @@ def test_encoder_refuses_bad_configuration(argument, message, tmp_path):
                             text=True, timeout=50, env=env)
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_installed_executables_run_without_an_activated_venv():
+    """``lib/spic_ros/*`` (what launch_ros starts) name the interpreter that has the packages."""
+    lib = Path(sys.prefix) / "lib" / "spic_ros"
+    if not lib.is_dir():
+        pytest.skip("the colcon-built executables are not installed in this environment")
+    executables = sorted(p for p in lib.iterdir() if p.is_file())
+    assert {p.name for p in executables} == _cmake_executables()
+    for exe in executables:
+        shebang = exe.read_text().splitlines()[0]
+        interpreter = shebang[2:].strip()
+        assert shebang.startswith("#!/") and Path(interpreter).name != "env", (exe, shebang)
+        module = re.search(r"^from ([\w.]+) import", exe.read_text(), re.M).group(1)
+        # a bare environment: no PATH to the venv, no VIRTUAL_ENV, no PYTHONPATH
+        done = subprocess.run([interpreter, "-c", f"import {module}"], env={"HOME": "/tmp"},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (exe, done.stderr[-500:])

@@ -10,12 +10,12 @@ from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import area_downscale
 from spic.labelsets import CAMVID11, CITYSCAPES19
 from spic.reconstruction import RECONSTRUCTORS
-from spic.reconstruction.scsrdm import DEFAULT_WEIGHTS, ScsrdmReconstructor
+from spic.reconstruction.scsrdm import DEFAULT_WEIGHTS, MODE_WEIGHTS, ScsrdmReconstructor
 
 
 @pytest.fixture(scope="module")
 def recon() -> ScsrdmReconstructor:
-    return RECONSTRUCTORS.create("scsrdm", steps=4)
+    return RECONSTRUCTORS.create("scsrdm")  # the default (fast) mode
 
 
 def scene(h: int = 60, w: int = 84):
@@ -28,9 +28,9 @@ def scene(h: int = 60, w: int = 84):
 
 
 def test_default_weights_ship_with_the_package():
-    assert (DEFAULT_WEIGHTS / "config.json").is_file()
-    size = (DEFAULT_WEIGHTS / "model.safetensors").stat().st_size
-    assert size <= 30 * 2 ** 20
+    for folder in (DEFAULT_WEIGHTS, *MODE_WEIGHTS.values()):
+        assert (folder / "config.json").is_file() and (folder / "MODEL_CARD.md").is_file()
+        assert (folder / "model.safetensors").stat().st_size <= 30 * 2 ** 20
 
 
 def test_reconstructs_at_frame_size_deterministically(recon):

@@ -17,9 +17,37 @@ class Sample:
     label_set: str
 
 
+#: Committed frame lists (one frame name per line, ``#`` comments) carved from a dataset split.
+SPLITS_DIR = Path(__file__).resolve().parent / "splits"
+#: Derived CamVid splits: name -> (source split, selection list, keep the listed frames?).
+#: ``selection`` chooses checkpoints, samplers and hyper-parameters; ``fit`` (train minus
+#: selection) is what training sees. ``val`` is evaluated once per released model.
+CAMVID_DERIVED = {"selection": ("train", "camvid_selection.txt", True),
+                  "fit": ("train", "camvid_selection.txt", False)}
+
+
+def split_names(list_name: str) -> frozenset[str]:
+    """The frame names of a committed split list in :data:`SPLITS_DIR`."""
+    lines = (SPLITS_DIR / list_name).read_text().splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def camvid_samples(root: str | Path, split: str = "val") -> list[Sample]:
-    """CamVid in the SegNet layout: ``<split>/*.png`` with labels in ``<split>annot/``."""
+    """CamVid in the SegNet layout: ``<split>/*.png`` with labels in ``<split>annot/``.
+
+    Besides the folders on disk, ``selection`` and ``fit`` are the committed selection
+    frames of train and the rest of train (see :data:`CAMVID_DERIVED`).
+    """
     root = Path(root)
+    if split in CAMVID_DERIVED:
+        source, list_name, keep = CAMVID_DERIVED[split]
+        names = split_names(list_name)
+        samples = camvid_samples(root, source)
+        found = {s.name for s in samples} & names
+        if found != names:
+            raise FileNotFoundError(f"{list_name}: {len(names - found)} listed frames are "
+                                    f"missing from {root / source}")
+        return [s for s in samples if (s.name in names) == keep]
     images = sorted((root / split).glob("*.png"))
     if not images:
         raise FileNotFoundError(f"no CamVid images in {root / split}")

@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from spic.codecs import create_codec
+from spic.eval.psnr import psnr
 from spic.labelsets import get_label_set
 from spic.payload import SemanticPayload
 
@@ -216,11 +217,6 @@ class Demo:
         rclpy.try_shutdown()
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
-
-
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
     bar = np.full((18, tile.shape[1], 3), 255, np.uint8)
     cv2.putText(bar, text, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
@@ -251,7 +247,7 @@ def _report(demo: Demo, keys: list, out: Path, started: float, args, source: str
         per_frame.append({
             "index": i, "ssm_bytes": len(payload.ssm_data), "coarse_bytes": len(payload.coarse_data),
             "bytes": payload.num_bytes, "bpp": bpp["total"], "bpp_ssm": bpp["ssm"],
-            "bpp_coarse": bpp["coarse"], "psnr_db": round(_psnr(original, decoded), 3),
+            "bpp_coarse": bpp["coarse"], "psnr_db": round(psnr(original, decoded), 3),
             "ssm_exact": bool(np.array_equal(ssm, image_to_labels(r.encoder_ssm))),
             # publish -> all outputs received; unknown for live topics (not published here)
             "latency_ms": None if demo.live else round(1e3 * (r.done_at - r.sent), 3),

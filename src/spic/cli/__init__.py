@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-segmenter": ("spic.cli.train_segmenter", "train the project's segmenter"),
     "export-segmenter": ("spic.cli.export_segmenter", "export the project's segmenter to ONNX"),
     "train-decoder": ("spic.cli.train_decoder", "train the SCSRDM diffusion decoder"),
+    "distill-decoder": ("spic.cli.distill_decoder",
+                        "distil the one-step (fast) SCSRDM from the guided sampler"),
     "eval": ("spic.cli.eval", "rate vs. semantic fidelity of SPIC and baseline codecs"),
     "plot": ("spic.cli.plot", "rate-distortion plots and contact sheets from eval results"),
 }

@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--data", default=f"camvid:{DEFAULT_DATA}" if DEFAULT_DATA.exists()
                         else None, required=not DEFAULT_DATA.exists(),
                         help="dataset as KIND:DIR (camvid or cityscapes)")
-    parser.add_argument("--split", default="val")
+    parser.add_argument("--split", default="val",
+                        help="any split the loader finds: val, train, or the committed "
+                        "selection (chooses models) and fit (train minus selection)")
     parser.add_argument("--method", action="append", default=[],
                         help=f"repeatable; one of {', '.join(DEFAULT_POINTS)}")
     parser.add_argument("--out", type=Path, required=True, help="results folder (resumable)")
@@ -29,8 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--limit", type=int, help="only the first N frames")
     parser.add_argument("--metrics", default=",".join(METRICS),
                         help=f"comma-separated subset of {','.join(METRICS)}")
-    parser.add_argument("--judge", type=Path, help="judge ONNX model (default: "
-                        "../shared/models/espnetv2_cityscapes.onnx when present)")
+    parser.add_argument("--judge", type=Path, action="append", default=[],
+                        help="judge ONNX model, repeatable: each reconstruction is made once "
+                        "and scored by every judge (default: the ESPNetv2-Cityscapes and "
+                        "ESPNet-CamVid judges in ../shared/models when present)")
     parser.add_argument("--judge-size", help="judge input WIDTHxHEIGHT (default: sidecar's)")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime/torch threads")
     parser.add_argument("--fid-weights", type=Path,
@@ -46,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     spic.add_argument("--spic-name", default="spic",
                       help="result name of the spic method (to keep variants apart, e.g. "
                       "spic-bicubic)")
+    spic.add_argument("--ssm", choices=("segmenter", "gt"), default="segmenter",
+                      help="map source: the vehicle's segmenter, or the dataset's ground "
+                      "truth (the paper's setting)")
     spic.add_argument("--spic-segmenter", default="spic")
     spic.add_argument("--spic-segmenter-option", action="append", default=[],
                       metavar="KEY=VALUE")
@@ -109,7 +116,8 @@ def build_methods(args: argparse.Namespace) -> list:
                     coarse_codec=coarse_codec)
                 decoder = DecoderConfig(reconstructor=args.spic_decoder,
                                         reconstructor_options=parse_options(args.spic_decoder_option))
-                methods.append(SpicMethod(pts, encoder, decoder, name=args.spic_name))
+                methods.append(SpicMethod(pts, encoder, decoder, name=args.spic_name,
+                                          ssm=args.ssm))
             elif name == "coarse+bicubic":
                 methods.append(CoarseBicubicMethod(args.coarse_codec or coarse_codec, pts))
             elif name in CODECS:
@@ -122,19 +130,38 @@ def build_methods(args: argparse.Namespace) -> list:
     return methods
 
 
-def _check_judge_is_independent(judge_path: Path, methods: list) -> None:
+def _segmenter_lineage(method) -> tuple[Path | None, set[str]]:
+    """(the vehicle segmenter's model file, file names of the models it was distilled from)."""
+    if getattr(method, "ssm_source", None) != "segmenter":
+        return None, set()  # not SPIC, or SPIC on ground-truth maps
+    config = getattr(getattr(method.segmenter, "model", None), "config", None)  # spic segmenter
+    teachers = set(getattr(config, "extra", {}).get("distilled_from", [])) if config else set()
+    model = method.encoder_config.segmenter_options.get("model")
+    return (Path(model) if model else None), teachers
+
+
+def judge_relations(judge_paths: list[Path], methods: list) -> dict[str, str | None]:
+    """Per judge: None when independent of the vehicle's segmenter, else what links them.
+
+    A judge that *is* the vehicle segmenter is refused; one the segmenter was distilled
+    from (ESPNet-CamVid for the embedded one) is flagged in the results, not refused.
+    """
+    relations: dict[str, str | None] = {p.stem: None for p in judge_paths}
     for method in methods:
-        model = getattr(method, "encoder_config", None)
-        model = model and model.segmenter_options.get("model")
-        if model and Path(model).resolve() == judge_path.resolve():
-            raise ValueError(f"the judge {judge_path} is also the vehicle's segmenter; "
-                             "pick a different --judge")
+        model, teachers = _segmenter_lineage(method)
+        for path in judge_paths:
+            if model is not None and model.resolve() == path.resolve():
+                raise ValueError(f"the judge {path} is also the vehicle's segmenter; "
+                                 "pick a different --judge")
+            if path.name in teachers:
+                relations[path.stem] = "the vehicle segmenter was distilled from it"
+    return relations
 
 
 def run(args: argparse.Namespace, command: str) -> int:
     import torch
 
-    from spic.eval.judge import Judge, default_judge_path, parse_size
+    from spic.eval.judge import Judge, default_judge_paths, parse_size
     from spic.eval.runner import METRICS, EvalConfig, Evaluator
 
     torch.set_num_threads(args.threads)
@@ -146,23 +173,28 @@ def run(args: argparse.Namespace, command: str) -> int:
     methods = build_methods(args)
     if not methods:
         raise ValueError("no requested method can run here")
-    judge = None
+    judges, relations = [], {}
     if "miou" in metrics:
-        judge_path = args.judge or default_judge_path()
-        if judge_path is None:
+        judge_paths = args.judge or default_judge_paths()
+        if not judge_paths:
             raise ValueError("mIoU needs a judge: pass --judge MODEL.onnx (with its .json "
                              "sidecar) or drop miou from --metrics")
-        _check_judge_is_independent(judge_path, methods)
-        judge = Judge(judge_path, samples[0].label_set,
-                      parse_size(args.judge_size) if args.judge_size else None, args.threads)
+        if len({p.stem for p in judge_paths}) != len(judge_paths):
+            raise ValueError("two --judge models share a file name; results are keyed by it")
+        relations = judge_relations(judge_paths, methods)
+        for path in judge_paths:
+            judges.append(Judge(path, samples[0].label_set,
+                                parse_size(args.judge_size) if args.judge_size else None,
+                                args.threads))
     fid_features = None
     if "fid" in metrics:
         fid_features = _fid_features(args.fid_weights)
     config = EvalConfig(out_dir=args.out, label_set=samples[0].label_set, metrics=metrics,
-                        judge=judge, fid_features=fid_features, save_recon=args.save_recon,
+                        judges=tuple(judges), fid_features=fid_features, save_recon=args.save_recon,
                         match=args.match,
                         settings={"data": args.data, "split": args.split,
-                                  "frames": len(samples)})
+                                  "frames": len(samples),
+                                  "judge_relations": relations if judges else {}})
     summaries = Evaluator(config, methods).run(samples)
     for summary in summaries:
         res = summary["results"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from spic.cli.codec import parse_options
 from spic.datasets import read_labels, read_rgb
 from spic.payload import SemanticPayload
 from spic.pipeline import DecoderConfig, EncoderConfig, SemanticDecoder, SemanticEncoder
@@ -34,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--reconstructor", default=DecoderConfig().reconstructor,
                             help="reconstructor registry name (default: %(default)s, the "
                             "diffusion decoder; bicubic: fast, no model)")
+        parser.add_argument("--reconstructor-option", action="append", default=[],
+                            metavar="KEY=VALUE", help="repeatable, e.g. mode=fast (scsrdm: "
+                            "one U-Net pass) or mode=quality (20 guided steps)")
         parser.add_argument("--ssm-output", type=Path, help="also write the decoded SSM PNG")
 
 
@@ -73,7 +77,9 @@ def run(args: argparse.Namespace, command: str) -> int:
                   f"{len(payload.coarse_data)} B, {bpp['coarse']:.4f} bpp")
             print(f"total      {payload.num_bytes} B, {bpp['total']:.4f} bpp")
         return 0
-    decoder = SemanticDecoder(DecoderConfig(reconstructor=args.reconstructor))
+    decoder = SemanticDecoder(DecoderConfig(
+        reconstructor=args.reconstructor,
+        reconstructor_options=parse_options(args.reconstructor_option)))
     frame = decoder.decode(payload)
     Image.fromarray(frame.rgb).save(args.output)
     if args.ssm_output:

@@ -10,8 +10,8 @@ import os
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--data", required=True, help="dataset spec, e.g. camvid:../shared/data/camvid")
     parser.add_argument("--out", required=True, help="run folder (checkpoints, history.json)")
-    parser.add_argument("--train-split", default="train")
-    parser.add_argument("--val-split", default="val")
+    parser.add_argument("--train-split", default="fit")
+    parser.add_argument("--val-split", default="selection")
     parser.add_argument("--teacher", help="ONNX teacher (+ JSON sidecar) for distillation")
     parser.add_argument("--kd-weight", type=float, default=1.0)
     parser.add_argument("--temperature", type=float, default=2.0)

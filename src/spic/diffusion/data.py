@@ -64,6 +64,7 @@ class Frame:
     rgb: np.ndarray      # H x W x 3
     coarse_up: np.ndarray  # H x W x 3 (bicubic upsample of the decoded coarse image)
     labels: np.ndarray   # H x W
+    coarse: np.ndarray | None = None  # the decoded coarse image itself (h x w x 3)
 
 
 def load_frames(samples: list[Sample], spec: CoarseSpec, cache_dir: Path | None = None,
@@ -105,7 +106,7 @@ def load_frames(samples: list[Sample], spec: CoarseSpec, cache_dir: Path | None 
             raise ValueError(f"{s.name}: no labels and no segmenter")
         if labels.shape != (h, w):
             raise ValueError(f"{s.name}: labels {labels.shape} differ from image {h}x{w}")
-        frames.append(Frame(s.name, rgb, coarse_up, labels))
+        frames.append(Frame(s.name, rgb, coarse_up, labels, coarse))
     return frames
 
 
@@ -122,34 +123,60 @@ def from_model_range(x: torch.Tensor) -> np.ndarray:
 
 
 class CropSampler:
-    """Random crops (aligned to the downscale factor) with random horizontal flips."""
+    """Random crops (aligned to the downscale factor) with random horizontal flips.
 
-    def __init__(self, frames: list[Frame], crop: int, align: int = 4, flip: bool = True) -> None:
+    ``teacher``: optional full-resolution images, one per frame (e.g. a teacher sampler's
+    outputs), cropped with the same windows and returned as ``teacher``.
+    """
+
+    def __init__(self, frames: list[Frame], crop: int, align: int = 4, flip: bool = True,
+                 teacher: list[np.ndarray] | None = None) -> None:
         if not frames:
             raise ValueError("no training frames")
+        if crop % align:
+            raise ValueError(f"crop {crop} is not a multiple of the alignment {align}")
         for f in frames:
             if f.rgb.shape[0] < crop or f.rgb.shape[1] < crop:
                 raise ValueError(f"{f.name}: frame {f.rgb.shape[:2]} smaller than crop {crop}")
+        if teacher is not None and [t.shape for t in teacher] != [f.rgb.shape for f in frames]:
+            raise ValueError("teacher images must match the frames one to one")
         self.frames, self.crop, self.align, self.flip = frames, crop, align, flip
+        self.teacher = teacher
 
     def batch(self, size: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-        """``size`` crops as tensors: ``target``, ``coarse`` (B,3,c,c) and ``labels`` (B,c,c)."""
-        c = self.crop
+        """``size`` crops as tensors: ``target``, ``coarse`` (B,3,c,c) and ``labels`` (B,c,c).
+
+        Also ``coarse_small`` (B,3,c/align,c/align), the decoded coarse image under the crop,
+        when every frame has it, and ``teacher`` when the sampler was given teacher images.
+        """
+        c, a = self.crop, self.align
+        keep_small = all(f.coarse is not None for f in self.frames)
         rgb = np.empty((size, c, c, 3), np.uint8)
-        coarse = np.empty_like(rgb)
+        coarse, teacher = np.empty_like(rgb), np.empty_like(rgb)
+        small = np.empty((size, c // a, c // a, 3), np.uint8)
         labels = np.empty((size, c, c), np.uint8)
         for i in range(size):
-            f = self.frames[rng.integers(len(self.frames))]
+            k = int(rng.integers(len(self.frames)))
+            f = self.frames[k]
             h, w = f.labels.shape
-            y = rng.integers((h - c) // self.align + 1) * self.align
-            x = rng.integers((w - c) // self.align + 1) * self.align
+            y = rng.integers((h - c) // a + 1) * a
+            x = rng.integers((w - c) // a + 1) * a
             step = -1 if self.flip and rng.random() < 0.5 else 1
             window = (slice(y, y + c), slice(x, x + c))
             rgb[i] = f.rgb[window][:, ::step]
             coarse[i] = f.coarse_up[window][:, ::step]
             labels[i] = f.labels[window][:, ::step]
-        return {"target": to_model_range(rgb), "coarse": to_model_range(coarse),
-                "labels": torch.from_numpy(labels)}
+            if keep_small:
+                small[i] = f.coarse[y // a:(y + c) // a, x // a:(x + c) // a][:, ::step]
+            if self.teacher is not None:
+                teacher[i] = self.teacher[k][window][:, ::step]
+        out = {"target": to_model_range(rgb), "coarse": to_model_range(coarse),
+               "labels": torch.from_numpy(labels)}
+        if keep_small:
+            out["coarse_small"] = to_model_range(small)
+        if self.teacher is not None:
+            out["teacher"] = to_model_range(teacher)
+        return out
 
 
 def dataset_frames(spec: str, split: str, coarse: CoarseSpec, cache_dir: Path | None,

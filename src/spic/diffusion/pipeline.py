@@ -53,6 +53,14 @@ class SamplingConfig:
             raise ValueError(f"sampler must be one of {sorted(SCHEDULERS)}, got {self.sampler!r}")
 
 
+#: The sampling of each shipped mode: ``quality`` is the guided multi-step sampler (the
+#: teacher), ``fast`` the one-step student's single pass (guidance is in its weights).
+SAMPLING_MODES = {
+    "quality": SamplingConfig(num_steps=20, guidance_scale=4.0, eta=0.2),
+    "fast": SamplingConfig(num_steps=1),
+}
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), where autocast pays."""
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
@@ -70,28 +78,44 @@ class SCSRDMPipeline:
         self.model = model.eval().to(memory_format=torch.channels_last)
         self.schedule = schedule
         self.bf16 = bf16
+        self._uncond_key: tuple | None = None
+        self._uncond: Modulations = {}
 
     def _autocast(self, device: torch.device) -> torch.autocast:
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def _unconditional(self, labels: torch.Tensor) -> Modulations:
+        """Modulations of the all-void map at this size: computed once, then reused."""
+        key = (tuple(labels.shape), labels.device, self.bf16)
+        if self._uncond_key != key:
+            void = torch.full_like(labels, self.model.config.num_classes)
+            self._uncond_key, self._uncond = key, self.model.semantic_modulations(void)
+        return self._uncond
 
     def _conditions(self, labels: torch.Tensor, guidance: float) -> tuple[torch.Tensor, Modulations]:
         """The U-Net's label input and SPADE modulations, once per frame.
 
         With guidance the batch is doubled: conditional, then unconditional (all-void map).
         """
-        if guidance != 1.0:
-            labels = torch.cat([labels, torch.full_like(labels, self.model.config.num_classes)])
         with self._autocast(labels.device):
-            return labels, self.model.semantic_modulations(labels)
+            cond = self.model.semantic_modulations(labels)
+            if guidance == 1.0:
+                return labels, cond
+            uncond = self._unconditional(labels)
+        void = torch.full_like(labels, self.model.config.num_classes)
+        mods = {m: (torch.cat([g, uncond[m][0]]), torch.cat([b, uncond[m][1]]))
+                for m, (g, b) in cond.items()}
+        return torch.cat([labels, void]), mods
 
     def _predict(self, x: torch.Tensor, t: int, coarse: torch.Tensor, labels: torch.Tensor,
                  mods: Modulations, guidance: float) -> torch.Tensor:
+        """One model output; under guidance the map-free encoder half runs once for both branches."""
         tt = torch.full((x.shape[0],), t, device=x.device)
         with self._autocast(x.device):
+            enc = self.model.encode(x, tt, coarse)
             if guidance == 1.0:
-                return self.model(x, tt, coarse, labels, mods).float()
-            out = self.model(torch.cat([x, x]), torch.cat([tt, tt]),
-                             torch.cat([coarse, coarse]), labels, mods).float()
+                return self.model.decode(enc, coarse, labels, mods).float()
+            out = self.model.decode(enc.repeat(2), torch.cat([coarse, coarse]), labels, mods).float()
         cond, uncond = out.chunk(2)
         return uncond + guidance * (cond - uncond)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,6 +29,7 @@ from spic.diffusion.data import CoarseSpec, CropSampler, Frame, dataset_frames
 from spic.diffusion.pipeline import SamplingConfig, SCSRDMPipeline
 from spic.diffusion.schedulers import NoiseSchedule, ScheduleConfig
 from spic.diffusion.unet import SCSRDMUNet, UNetConfig
+from spic.eval.psnr import psnr
 from spic.labelsets import get_label_set
 
 
@@ -38,8 +38,8 @@ class TrainConfig:
     """Everything a training run needs (saved into the checkpoint's ``info``)."""
 
     data: str = "camvid:../shared/data/camvid"
-    train_split: str = "train"
-    val_split: str = "val"
+    train_split: str = "fit"  # CamVid train minus the committed selection split
+    val_split: str = "selection"  # checkpoints and hyper-parameters are chosen here
     train_limit: int | None = None
     label_set: str = "camvid11"
     out_dir: str = "runs/scsrdm"
@@ -143,11 +143,6 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
         e.lerp_(p.detach(), 1 - decay)
     for e, b in zip(ema.buffers(), model.buffers()):
         e.copy_(b)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
 
 
 def validate(model: SCSRDMUNet, schedule: NoiseSchedule, frames: list[Frame],

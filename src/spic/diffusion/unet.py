@@ -36,6 +36,7 @@ class UNetConfig:
     spade_hidden: int = 32
     time_embed_mult: int = 2
     dropout: float = 0.0
+    refine_channels: int = 0  # > 0: a full-resolution head after the pixel shuffle (see Refine)
 
     @property
     def pad_multiple(self) -> int:
@@ -78,13 +79,15 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     return F.pad(emb, (0, dim % 2))
 
 
-def one_hot_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """(B, H, W) integer labels -> (B, C, H, W) float one-hot; void (>= C) is all zeros."""
-    labels = labels.long()
-    valid = (labels >= 0) & (labels < num_classes)
-    onehot = F.one_hot(torch.where(valid, labels, torch.zeros_like(labels)), num_classes)
-    onehot = onehot * valid[..., None]
-    return onehot.permute(0, 3, 1, 2).float()
+def one_hot_labels(labels: torch.Tensor, num_classes: int,
+                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(B, H, W) integer labels -> (B, C, H, W) one-hot; void (any value outside 0..C-1) is zeros.
+
+    One comparison against the class ids, written straight into the NCHW layout (no
+    scatter, no permute: this runs at full resolution once per frame on the hot path).
+    """
+    classes = torch.arange(num_classes, device=labels.device).view(1, -1, 1, 1)
+    return (labels.long()[:, None] == classes).to(dtype)
 
 
 class SPADE(nn.Module):
@@ -167,6 +170,44 @@ class SelfAttention(nn.Module):
         return x + self.proj(out.transpose(-1, -2).reshape(b, c, h, w))
 
 
+class Refine(nn.Module):
+    """Full-resolution head: sees the pixel-shuffled output, the coarse image and the one-hot map.
+
+    Every pixel of the U-Net's output comes from a 1/4-resolution feature through the pixel
+    shuffle, so neighbours across a 4x4 block edge are predicted by different channels and
+    class edges are placed at 1/4-resolution precision. Two 3x3 convolutions at full
+    resolution let the model smooth block seams and follow the map's edges exactly. The last
+    convolution starts at zero: an untrained head is the identity.
+    """
+
+    def __init__(self, num_classes: int, channels: int) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.conv1 = nn.Conv2d(3 + 3 + num_classes, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, 3, 3, padding=1)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, out: torch.Tensor, coarse: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        onehot = one_hot_labels(labels, self.num_classes, out.dtype)
+        h = F.silu(self.conv1(torch.cat([out, coarse.to(out.dtype), onehot], dim=1)))
+        return out + self.conv2(h)
+
+
+@dataclass
+class Encoded:
+    """The map-independent half of a forward pass: timestep embedding, skips, stem input."""
+
+    emb: torch.Tensor
+    skips: list[torch.Tensor]
+    stem_in: torch.Tensor
+
+    def repeat(self, n: int) -> "Encoded":
+        """The same features for ``n`` copies of the batch (e.g. guidance's two branches)."""
+        return Encoded(self.emb.repeat(n, 1), [h.repeat(n, 1, 1, 1) for h in self.skips],
+                       self.stem_in.repeat(n, 1, 1, 1))
+
+
 class SCSRDMUNet(nn.Module):
     """Semantically-conditioned super-resolution denoiser (see the module docstring)."""
 
@@ -221,6 +262,7 @@ class SCSRDMUNet(nn.Module):
         self.out = nn.Conv2d(ch + 6 * r * r, 3 * r * r, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        self.refine = Refine(c.num_classes, c.refine_channels) if c.refine_channels else None
 
     def semantic_modulations(self, labels: torch.Tensor) -> Modulations:
         """SPADE's (gamma, beta) for every layer, from (B, H, W) labels.
@@ -238,22 +280,20 @@ class SCSRDMUNet(nn.Module):
             h, w = (h + 1) // 2, (w + 1) // 2
         return {m: m.modulation(pyramid[m.level]) for m in self.modules() if isinstance(m, SPADE)}
 
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor,
-                labels: torch.Tensor, modulations: Modulations | None = None) -> torch.Tensor:
-        """``x_t``, ``coarse``: (B, 3, H, W) in [-1, 1]; ``t``: (B,); ``labels``: (B, H, W).
+    def _check(self, x_t: torch.Tensor, coarse: torch.Tensor) -> None:
+        m = self.config.pad_multiple
+        height, width = x_t.shape[-2:]
+        if height % m or width % m:
+            raise ValueError(f"input {width}x{height} is not a multiple of {m}")
+        if coarse.shape != x_t.shape:
+            raise ValueError(f"shape mismatch: x_t {tuple(x_t.shape)}, coarse {tuple(coarse.shape)}")
 
-        H and W must be multiples of ``config.pad_multiple``. ``modulations``: the result of
-        :meth:`semantic_modulations` for these labels, when the caller has it. Returns (B, 3, H, W).
-        """
+    def encode(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor) -> Encoded:
+        """The encoder half, which never sees the map: run once per step even under guidance."""
+        self._check(x_t, coarse)
         c = self.config
-        b, _, height, width = x_t.shape
-        if height % c.pad_multiple or width % c.pad_multiple:
-            raise ValueError(f"input {width}x{height} is not a multiple of {c.pad_multiple}")
-        if coarse.shape != x_t.shape or labels.shape != (b, height, width):
-            raise ValueError(f"shape mismatch: x_t {tuple(x_t.shape)}, coarse "
-                             f"{tuple(coarse.shape)}, labels {tuple(labels.shape)}")
+        b = x_t.shape[0]
         emb = self.time_mlp(timestep_embedding(t.expand(b) if t.dim() == 0 else t, c.base_channels))
-        mods = self.semantic_modulations(labels) if modulations is None else modulations
         stem_in = F.pixel_unshuffle(torch.cat([x_t, coarse], dim=1), c.unshuffle)
         h = self.stem(stem_in)
         hs = [h]
@@ -261,7 +301,14 @@ class SCSRDMUNet(nn.Module):
             for layer in layers:
                 h = layer(h, emb, None) if isinstance(layer, ResBlock) else layer(h)
             hs.append(h)
-        h = self.mid1(h, emb, mods)
+        return Encoded(emb, hs, stem_in)
+
+    def decode(self, enc: Encoded, coarse: torch.Tensor, labels: torch.Tensor,
+               mods: Modulations) -> torch.Tensor:
+        """Bottleneck and decoder (SPADE on the map) from :meth:`encode`'s features."""
+        c = self.config
+        emb, hs = enc.emb, list(enc.skips)
+        h = self.mid1(hs[-1], emb, mods)
         if self.mid_attn is not None:
             h = self.mid_attn(h)
         h = self.mid2(h, emb, mods)
@@ -270,4 +317,19 @@ class SCSRDMUNet(nn.Module):
             for layer in layers:
                 h = layer(h, emb, mods) if isinstance(layer, ResBlock) else layer(h)
         h = F.silu(self.out_norm(h, mods[self.out_norm]))
-        return F.pixel_shuffle(self.out(torch.cat([h, stem_in], dim=1)), c.unshuffle)
+        out = F.pixel_shuffle(self.out(torch.cat([h, enc.stem_in], dim=1)), c.unshuffle)
+        return out if self.refine is None else self.refine(out, coarse, labels)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor,
+                labels: torch.Tensor, modulations: Modulations | None = None) -> torch.Tensor:
+        """``x_t``, ``coarse``: (B, 3, H, W) in [-1, 1]; ``t``: (B,); ``labels``: (B, H, W).
+
+        H and W must be multiples of ``config.pad_multiple``. ``modulations``: the result of
+        :meth:`semantic_modulations` for these labels, when the caller has it. Returns (B, 3, H, W).
+        """
+        b, _, height, width = x_t.shape
+        if labels.shape != (b, height, width):
+            raise ValueError(f"shape mismatch: x_t {tuple(x_t.shape)}, labels {tuple(labels.shape)}")
+        enc = self.encode(x_t, t, coarse)
+        mods = self.semantic_modulations(labels) if modulations is None else modulations
+        return self.decode(enc, coarse, labels, mods)

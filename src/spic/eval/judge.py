@@ -18,11 +18,21 @@ from spic.segmentation.onnx_segmenter import OnnxSegmenter
 DEFAULT_JUDGE = Path("..") / "shared" / "models" / "espnetv2_cityscapes.onnx"
 
 
+#: The judges of a default evaluation run, relative to the repository root.
+DEFAULT_JUDGES = (DEFAULT_JUDGE, Path("..") / "shared" / "models" / "espnet_camvid.onnx")
+
+
 def default_judge_path() -> Path | None:
     """``../shared/models/espnetv2_cityscapes.onnx`` beside the checkout, when present."""
     repo = Path(__file__).resolve().parents[3]
     path = (repo / DEFAULT_JUDGE).resolve()
     return path if path.exists() else None
+
+
+def default_judge_paths() -> list[Path]:
+    """Every judge of :data:`DEFAULT_JUDGES` present beside the checkout."""
+    repo = Path(__file__).resolve().parents[3]
+    return [p for p in ((repo / j).resolve() for j in DEFAULT_JUDGES) if p.exists()]
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -45,6 +55,11 @@ class Judge:
         channel_labels = np.full(self.segmenter.sidecar.num_output_channels, source.void, np.uint8)
         channel_labels[: source.num_classes] = np.arange(source.num_classes)
         self._lut = mapping_lut(source.id, self.target.id)[channel_labels]
+
+    @property
+    def name(self) -> str:
+        """The judge's key in results: its model file's stem (e.g. ``espnet_camvid``)."""
+        return self.model.stem
 
     @property
     def input_size(self) -> tuple[int, int] | None:

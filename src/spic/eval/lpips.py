@@ -57,7 +57,19 @@ class Lpips(nn.Module):
     @torch.inference_mode()
     def features(self, rgb: np.ndarray) -> list[torch.Tensor]:
         """Raw activations at the five tapped ReLUs for one image."""
-        x = (to_tensor(rgb) - self.shift) / self.scale
+        return self._taps(to_tensor(rgb))
+
+    @torch.inference_mode()
+    def distance_from_features(self, a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
+        """LPIPS between two images given their :meth:`features`."""
+        total = 0.0
+        for lin, fa, fb in zip(self.lin, a, b):
+            diff = (_unit(fa) - _unit(fb)) ** 2
+            total += float(lin(diff).mean())
+        return total
+
+    def _taps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = (x - self.shift) / self.scale
         taps, last = [], self.taps[-1]
         for index, layer in enumerate(self.features_net):
             x = layer(x)
@@ -67,13 +79,11 @@ class Lpips(nn.Module):
                 break
         return taps
 
-    @torch.inference_mode()
-    def distance_from_features(self, a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
-        """LPIPS between two images given their :meth:`features`."""
-        total = 0.0
-        for lin, fa, fb in zip(self.lin, a, b):
-            diff = (_unit(fa) - _unit(fb)) ** 2
-            total += float(lin(diff).mean())
+    def batch_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Differentiable LPIPS of (B, 3, H, W) images in [-1, 1]: shape (B,) (a training loss)."""
+        total = a.new_zeros(a.shape[0])
+        for lin, fa, fb in zip(self.lin, self._taps(a), self._taps(b)):
+            total = total + lin((_unit(fa) - _unit(fb)) ** 2).mean(dim=(1, 2, 3))
         return total
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> float:  # type: ignore[override]

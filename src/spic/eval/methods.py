@@ -48,6 +48,8 @@ class Coded:
     bytes_coarse: int = 0
     bytes_full: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    coarse: np.ndarray | None = None  # the decoded coarse image the receiver had, if any
+    downscale: int = 4
 
     @property
     def num_bytes(self) -> int:
@@ -78,8 +80,11 @@ class Method(ABC):
     def settings(self) -> dict:
         return {"points": list(self.points)}
 
-    def prepare(self, rgb: np.ndarray) -> None:
-        """Per-frame work shared by all operating points (e.g. segmentation)."""
+    def prepare(self, rgb: np.ndarray, labels: np.ndarray | None = None) -> None:
+        """Per-frame work shared by all operating points (e.g. segmentation).
+
+        ``labels``: the frame's ground-truth map, when the dataset has one.
+        """
 
     @abstractmethod
     def run(self, rgb: np.ndarray, quality: int) -> Coded:
@@ -135,23 +140,30 @@ class CoarseBicubicMethod(Method):
         t0 = time.perf_counter()
         data = codec.encode(area_downscale(rgb, self.downscale))
         t1 = time.perf_counter()
-        out = upscale_to(codec.decode(data), w, h, self.downscale)
+        decoded = codec.decode(data)
+        out = upscale_to(decoded, w, h, self.downscale)
         t2 = time.perf_counter()
-        return Coded(out, bytes_coarse=len(data), timings={"encode": t1 - t0, "decode": t2 - t1})
+        return Coded(out, bytes_coarse=len(data), timings={"encode": t1 - t0, "decode": t2 - t1},
+                     coarse=decoded, downscale=self.downscale)
 
 
 class SpicMethod(Method):
     """The real SemanticEncoder -> payload bytes -> SemanticDecoder chain.
 
-    The frame is segmented once per frame (:meth:`prepare`) and that map is given to the
-    encoder at every operating point; rate = ``payload.num_bytes`` (SSM + coarse data).
+    The map comes from the vehicle's segmenter, run once per frame (:meth:`prepare`), or,
+    with ``ssm="gt"``, is the dataset's ground truth (the paper's setting); it goes through
+    the same encoder at every operating point. Rate = ``payload.num_bytes`` (SSM + coarse).
     """
+
+    SSM_SOURCES = ("segmenter", "gt")
 
     def __init__(self, points: tuple[int, ...], encoder: EncoderConfig,
                  decoder: DecoderConfig, segmenter: Segmenter | None = None,
-                 name: str = "spic") -> None:
+                 name: str = "spic", ssm: str = "segmenter") -> None:
         super().__init__(points)
-        self.name = name
+        if ssm not in self.SSM_SOURCES:
+            raise ValueError(f"ssm source must be one of {self.SSM_SOURCES}, got {ssm!r}")
+        self.name, self.ssm_source = name, ssm
         self.encoder_config, self.decoder_config = encoder, decoder
         usable_codec(encoder.ssm_codec, channels=1)
         usable_codec(encoder.coarse_codec)
@@ -161,7 +173,8 @@ class SpicMethod(Method):
             self.decoder = SemanticDecoder(decoder)
         except Exception as exc:  # missing module, weights or library: skip, say why
             raise MethodUnavailable(f"spic parts are not usable here: {exc}") from exc
-        self.description = (f"SPIC: segmenter {encoder.segmenter}, SSM {encoder.ssm_codec}, "
+        source = "ground-truth maps" if ssm == "gt" else f"segmenter {encoder.segmenter}"
+        self.description = (f"SPIC: {source}, SSM {encoder.ssm_codec}, "
                             f"coarse {encoder.coarse_codec} at 1/{encoder.downscale}, "
                             f"reconstructor {decoder.reconstructor}")
         self._encoders: dict[int, SemanticEncoder] = {}
@@ -170,15 +183,20 @@ class SpicMethod(Method):
 
     def settings(self) -> dict:
         e, d = self.encoder_config, self.decoder_config
-        return {**super().settings(), "segmenter": e.segmenter,
+        return {**super().settings(), "ssm_source": self.ssm_source, "segmenter": e.segmenter,
                 "segmenter_options": {k: str(v) for k, v in e.segmenter_options.items()},
                 "ssm_codec": e.ssm_codec, "coarse_codec": e.coarse_codec,
                 "downscale": e.downscale, "reconstructor": d.reconstructor,
                 "reconstructor_options": {k: str(v) for k, v in d.reconstructor_options.items()}}
 
-    def prepare(self, rgb: np.ndarray) -> None:
+    def prepare(self, rgb: np.ndarray, labels: np.ndarray | None = None) -> None:
         t0 = time.perf_counter()
-        self._ssm = self.segmenter.segment(rgb)
+        if self.ssm_source == "gt":
+            if labels is None:
+                raise ValueError("--ssm gt needs a dataset with ground-truth labels")
+            self._ssm = labels
+        else:
+            self._ssm = self.segmenter.segment(rgb)
         self._segment_seconds = time.perf_counter() - t0
 
     def encoder(self, quality: int) -> SemanticEncoder:
@@ -189,7 +207,7 @@ class SpicMethod(Method):
 
     def run(self, rgb: np.ndarray, quality: int) -> Coded:
         if self._ssm is None or self._ssm.shape != rgb.shape[:2]:
-            self.prepare(rgb)
+            raise RuntimeError("SpicMethod.run before prepare() for this frame")
         encoder = self.encoder(quality)
         payload = encoder.encode(rgb, ssm=self._ssm, label_set=self.segmenter.label_set.id)
         timings = {"segment": self._segment_seconds, **encoder.timings}
@@ -197,4 +215,5 @@ class SpicMethod(Method):
         decoded = self.decoder.decode(received)
         timings.update(self.decoder.timings)
         return Coded(decoded.rgb, bytes_ssm=len(received.ssm_data),
-                     bytes_coarse=len(received.coarse_data), timings=timings)
+                     bytes_coarse=len(received.coarse_data), timings=timings,
+                     coarse=decoded.coarse, downscale=received.downscale)

@@ -22,7 +22,8 @@ from spic.eval.confusion import ConfusionMatrix
 from spic.eval.psnr import psnr_from_mse
 
 #: Per-frame numeric fields averaged over frames in the summaries.
-MEAN_FIELDS = ("bpp", "bpp_ssm", "bpp_coarse", "bpp_full", "psnr", "mse", "lpips_alex",
+MEAN_FIELDS = ("bpp", "bpp_ssm", "bpp_coarse", "bpp_full", "psnr", "mse", "psnr_coarse",
+               "psnr_coarse_original", "lpips_alex",
                "lpips_vgg", "seconds_encode", "seconds_decode", "seconds_metrics", "seconds_wall")
 
 
@@ -93,18 +94,31 @@ def _nan_to_none(x: float) -> float | None:
     return None if x is None or math.isnan(x) else x
 
 
-def summarize_point(records: list[dict], num_classes: int) -> dict:
-    """Means over frames plus split-level mIoU (accumulated confusion) for one point."""
-    out: dict = {"num_frames": len(records)}
-    for name in MEAN_FIELDS:
-        out[name] = _mean([r.get(name) for r in records])
-    out["seconds_wall_total"] = float(sum(r.get("seconds_wall", 0.0) for r in records))
-    out["psnr_of_mean_mse"] = psnr_from_mse(out["mse"]) if out["mse"] is not None else None
+def _segmentation_scores(records: list[dict], num_classes: int) -> dict:
+    out: dict = {}
     for ref in ("labels", "judge"):
         cm = _confusion(records, f"confusion_{ref}", num_classes)
         out[f"miou_{ref}"] = _nan_to_none(cm.mean_iou()) if cm else None
         out[f"pixel_accuracy_{ref}"] = _nan_to_none(cm.pixel_accuracy()) if cm else None
         out[f"iou_per_class_{ref}"] = ([_nan_to_none(float(v)) for v in cm.iou()] if cm else None)
+    return out
+
+
+def summarize_point(records: list[dict], num_classes: int) -> dict:
+    """Means over frames plus split-level mIoU (accumulated confusion) for one point.
+
+    The top-level ``miou_*`` fields are the first judge's; ``judges`` has every judge's.
+    """
+    out: dict = {"num_frames": len(records)}
+    for name in MEAN_FIELDS:
+        out[name] = _mean([r.get(name) for r in records])
+    out["seconds_wall_total"] = float(sum(r.get("seconds_wall", 0.0) for r in records))
+    out["psnr_of_mean_mse"] = psnr_from_mse(out["mse"]) if out["mse"] is not None else None
+    out.update(_segmentation_scores(records, num_classes))
+    names = list(dict.fromkeys(n for r in records for n in r.get("judges", {})))
+    out["judges"] = {n: _segmentation_scores([r["judges"][n] for r in records
+                                              if n in r.get("judges", {})], num_classes)
+                     for n in names}
     return out
 
 
@@ -123,6 +137,7 @@ def summarize_method(name: str, description: str, settings: dict, records: list[
         for key, values in fid.items():
             results[key] = values
     frame_fields = ("frame", "quality", "bpp", "bpp_ssm", "bpp_coarse", "bpp_full", "psnr",
+                    "psnr_coarse", "psnr_coarse_original",
                     "lpips_alex", "lpips_vgg", "miou_labels_frame", "miou_judge_frame")
     per_frame = {p: [{k: r.get(k) for k in frame_fields if k in r} for r in per_point[p]]
                  for p in points}

@@ -23,10 +23,11 @@ from spic.eval.fid import FID_KINDS, fid
 from spic.eval.judge import Judge
 from spic.eval.lpips import Lpips
 from spic.eval.methods import CodecMethod, Method
-from spic.eval.psnr import mse, psnr_from_mse
+from spic.eval.psnr import mse, psnr, psnr_from_mse
 from spic.eval.rate_matching import QUALITY_RANGES, match_frame
 from spic.eval.results import (RecordStore, safe_name, summarize_method, summarize_point,
                                load_summaries, write_csv, write_json)
+from spic.image_ops import area_downscale
 from spic.labelsets import get_label_set
 
 METRICS = ("miou", "psnr", "lpips-alex", "lpips-vgg", "fid")
@@ -37,7 +38,9 @@ class EvalConfig:
     out_dir: Path
     label_set: str = "camvid11"
     metrics: tuple[str, ...] = METRICS
-    judge: Judge | None = None
+    #: Every judge scores every reconstruction (reconstruct once, judge many); the first
+    #: one also fills the top-level ``miou_*`` fields (plots, CSV).
+    judges: tuple[Judge, ...] = ()
     #: ``(kind, extractor)``: kind ``"inception"`` or ``"vgg16"``; None = no FID.
     fid_features: tuple[str, Callable[[np.ndarray], np.ndarray]] | None = None
     save_recon: int = 0
@@ -92,8 +95,7 @@ class Evaluator:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def _judge_reference(self, sample: Sample, rgb: np.ndarray) -> np.ndarray:
-        judge = self.config.judge
+    def _judge_reference(self, judge: Judge, sample: Sample, rgb: np.ndarray) -> np.ndarray:
         size = judge.input_size
         tag = f"judge-{judge.model.stem}-{size[0]}x{size[1]}" if size else f"judge-{judge.model.stem}"
         path = self._cache(tag, sample.name, ".png")
@@ -131,14 +133,17 @@ class Evaluator:
 
     def _run_frame(self, index: int, sample: Sample, todo: list[tuple[Method, str]]) -> None:
         rgb = read_rgb(sample.image)
-        gt = read_labels(sample.labels) if sample.labels and "miou" in self.config.metrics else None
-        judge_ref = (self._judge_reference(sample, rgb)
-                     if self.config.judge and "miou" in self.config.metrics else None)
-        if judge_ref is not None and gt is not None and not self.originals.done("original",
-                                                                                sample.name):
-            cm = ConfusionMatrix(self.labels.num_classes).update(gt, judge_ref)
+        gt = read_labels(sample.labels) if sample.labels else None
+        judges = self.config.judges if "miou" in self.config.metrics else ()
+        judge_refs = {j.name: self._judge_reference(j, sample, rgb) for j in judges}
+        if judge_refs and gt is not None and not self.originals.done("original", sample.name):
+            k = self.labels.num_classes
+            per_judge = {name: {"confusion_labels": ConfusionMatrix(k).update(gt, ref).counts.tolist()}
+                         for name, ref in judge_refs.items()}
+            first = next(iter(per_judge.values()))
             self.originals.append({"frame": sample.name, "point": "original",
-                                   "confusion_labels": cm.counts.tolist()})
+                                   "confusion_labels": first["confusion_labels"],
+                                   "judges": per_judge})
         ref_taps = {net: model.features(rgb) for net, model in self.lpips.items()}
         fid_ref = self._fid_reference(sample.name, rgb) if self.config.fid_features else None
         if index < self.config.save_recon:
@@ -149,14 +154,14 @@ class Evaluator:
         for method, point in todo:
             t0 = time.perf_counter()
             if method.name not in prepared:
-                method.prepare(rgb)
+                method.prepare(rgb, gt)
                 prepared.add(method.name)
             quality = self._quality(method, point, rgb, sample.name)
             if quality is None:
                 continue
             coded = method.run(rgb, quality)
             t1 = time.perf_counter()
-            record = self._measure(sample, rgb, gt, judge_ref, ref_taps, coded, method, point)
+            record = self._measure(sample, rgb, gt, judge_refs, ref_taps, coded, method, point)
             record["quality"] = quality
             record["seconds_metrics"] = time.perf_counter() - t1
             record["seconds_wall"] = time.perf_counter() - t0
@@ -176,7 +181,7 @@ class Evaluator:
         return path / f"{safe_name(frame)}.npy"
 
     def _measure(self, sample: Sample, rgb: np.ndarray, gt: np.ndarray | None,
-                 judge_ref: np.ndarray | None, ref_taps: dict, coded, method: Method,
+                 judge_refs: dict[str, np.ndarray], ref_taps: dict, coded, method: Method,
                  point: str) -> dict:
         recon = coded.rgb
         if recon.shape != rgb.shape or recon.dtype != np.uint8:
@@ -200,19 +205,27 @@ class Evaluator:
         if "psnr" in metrics:
             record["mse"] = mse(rgb, recon)
             record["psnr"] = psnr_from_mse(record["mse"])
+            if coded.coarse is not None:  # coarse consistency: how far is each from what was sent
+                record["psnr_coarse"] = psnr(area_downscale(recon, coded.downscale), coded.coarse)
+                record["psnr_coarse_original"] = psnr(area_downscale(rgb, coded.downscale),
+                                                      coded.coarse)
         taps = {net: model.features(recon) for net, model in self.lpips.items()}
         for net, model in self.lpips.items():
             record[f"lpips_{net}"] = model.distance_from_features(ref_taps[net], taps[net])
-        if "miou" in metrics and self.config.judge is not None:
-            pred = self.config.judge.segment(recon)
+        if "miou" in metrics and self.config.judges:
             k = self.labels.num_classes
-            for ref_name, ref in (("labels", gt), ("judge", judge_ref)):
-                if ref is None:
-                    continue
-                cm = ConfusionMatrix(k).update(ref, pred)
-                record[f"confusion_{ref_name}"] = cm.counts.tolist()
-                frame_miou = cm.mean_iou()
-                record[f"miou_{ref_name}_frame"] = None if np.isnan(frame_miou) else frame_miou
+            record["judges"] = {}
+            for judge in self.config.judges:
+                pred, scores = judge.segment(recon), {}
+                for ref_name, ref in (("labels", gt), ("judge", judge_refs[judge.name])):
+                    if ref is None:
+                        continue
+                    cm = ConfusionMatrix(k).update(ref, pred)
+                    scores[f"confusion_{ref_name}"] = cm.counts.tolist()
+                    frame_miou = cm.mean_iou()
+                    scores[f"miou_{ref_name}_frame"] = None if np.isnan(frame_miou) else frame_miou
+                record["judges"][judge.name] = scores
+            record.update(record["judges"][self.config.judges[0].name])
         if self.config.fid_features:
             record["_fid_features"] = self.config.fid_features[1](recon)
         return record
@@ -236,8 +249,13 @@ class Evaluator:
 
     def write_summaries(self) -> list[dict]:
         summaries = []
+        relations = self.config.settings.get("judge_relations", {})
         common = {**self.config.settings, "metrics": list(self.config.metrics),
-                  "judge": self.config.judge.describe() if self.config.judge else None,
+                  "judge": self.config.judges[0].describe() if self.config.judges else None,
+                  "judges": {j.name: {**j.describe(), "relation_to_vehicle_segmenter":
+                                      relations.get(j.name),
+                                      "independent": relations.get(j.name) is None}
+                             for j in self.config.judges},
                   "fid": ({"kind": self.config.fid_features[0],
                            "description": FID_KINDS[self.config.fid_features[0]]}
                           if self.config.fid_features else None)}
@@ -257,7 +275,11 @@ class Evaluator:
             write_json(self.out / "reference.json",
                        {"judge": common["judge"], "num_frames": reference["num_frames"],
                         "miou_labels_of_originals": reference["miou_labels"],
-                        "iou_per_class_labels_of_originals": reference["iou_per_class_labels"]})
+                        "iou_per_class_labels_of_originals": reference["iou_per_class_labels"],
+                        "judges": {name: {"miou_labels_of_originals": r["miou_labels"],
+                                          "iou_per_class_labels_of_originals":
+                                              r["iou_per_class_labels"]}
+                                   for name, r in reference.get("judges", {}).items()}})
         return summaries
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from spic.labelsets import get_label_set
+from spic.runtime import set_torch_threads
 from spic.segmentation.base import MAX_PIXELS, Segmenter, check_frame
 from spic.segmentation.checkpoint import load_model
 from spic.segmentation.export import DEFAULT_WEIGHTS, MIN_SIDE, onnx_bytes
@@ -22,7 +23,8 @@ class SpicSegmenter(Segmenter):
     ``model.safetensors`` file (default: the embedded weights). ``runtime``:
     ``onnxruntime`` (default; the weights are exported to an in-memory ONNX graph at load,
     ~2x faster than PyTorch and robust on busy shared CPUs) or ``torch``. ``threads``:
-    intra-op threads (for ``torch`` process-wide; ``None`` leaves PyTorch's setting).
+    intra-op threads (for ``torch`` process-wide and set once, see
+    :func:`spic.runtime.set_torch_threads`; ``None`` leaves PyTorch's setting).
     """
 
     def __init__(self, model: str | Path | None = None, threads: int | None = 2,
@@ -40,8 +42,8 @@ class SpicSegmenter(Segmenter):
             from spic.segmentation.onnx_segmenter import cpu_session
 
             self.session = cpu_session(onnx_bytes(self.model), threads or 1)
-        elif threads is not None:
-            torch.set_num_threads(int(threads))
+        else:
+            set_torch_threads(threads)
 
     def logits(self, rgb: np.ndarray) -> np.ndarray:
         """C x H x W float32 logits for an H x W x 3 uint8 frame."""

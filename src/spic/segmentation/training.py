@@ -35,8 +35,8 @@ class TrainConfig:
 
     data: str
     out: str
-    train_split: str = "train"
-    val_split: str = "val"
+    train_split: str = "fit"  # CamVid train minus the committed selection split
+    val_split: str = "selection"  # checkpoints and hyper-parameters are chosen here
     model: dict = field(default_factory=dict)       # SpicSegNetConfig overrides
     teacher: str | None = None                      # ONNX teacher for distillation
     kd_weight: float = 1.0
@@ -185,6 +185,9 @@ class Trainer:
         if model_cfg.num_classes != label_set.num_classes:
             model_cfg = SpicSegNetConfig.from_dict({**model_cfg.to_dict(),
                                                     "num_classes": label_set.num_classes})
+        if cfg.teacher:  # lineage: evaluations flag judges this model was distilled from
+            extra = {**model_cfg.extra, "distilled_from": [Path(cfg.teacher).name]}
+            model_cfg = SpicSegNetConfig.from_dict({**model_cfg.to_dict(), "extra": extra})
         self.model = SpicSegNet(model_cfg).to(memory_format=torch.channels_last)
         self.images, self.labels = load_arrays(train)
         self.val_images, self.val_labels = load_arrays(val)

@@ -1,0 +1,260 @@
+"""One-step SCSRDM: a student distilled from the guided multi-step sampler (the teacher).
+
+Method. The teacher is the shipped model sampled in ``quality`` mode (20 DDIM steps,
+classifier-free guidance 4, eta 0.2, from the coarse image at t = 192). Its outputs are
+precomputed once per training frame (full frames, cached as PNG). The student starts from
+the teacher's weights plus a zero-initialised full-resolution head (:class:`Refine`) and is
+called once, at t_start on x_t = coarse image (the ``paper`` start state), with the map
+only: guidance is folded into its weights because it only ever learns the guided result.
+This is one-step regression distillation onto precomputed teacher samples (as in the
+"knowledge distillation" baseline of Luhman & Luhman 2021 and the one-step SR students of
+SinSR), with an LPIPS term so that the student keeps the texture an L1 fit would average away,
+and a coarse-consistency term, since the receiver knows the decoded coarse image exactly:
+
+    L = w_l1 |x - teacher|_1 + w_lpips LPIPS(x, teacher) + w_real LPIPS(x, frame)
+        + w_coarse |area_avg(x) - coarse|_1
+
+A one-step student samples with ``SamplingConfig(num_steps=1)``: one U-Net pass per frame.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from spic.diffusion.checkpoint import (ModelCard, load_model, load_state_into, load_train_state,
+                                       save_model, save_train_state, STATE_JSON, WEIGHTS_NAME)
+from spic.diffusion.data import CropSampler, Frame, dataset_frames
+from spic.diffusion.pipeline import SAMPLING_MODES, SamplingConfig, SCSRDMPipeline
+from spic.diffusion.schedulers import NoiseSchedule
+from spic.diffusion.unet import SCSRDMUNet, UNetConfig
+
+
+def default_cache_dir() -> Path:
+    """Caches live outside the work tree: ``$XDG_CACHE_HOME/spic`` (default ``~/.cache/spic``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "spic"
+
+
+@dataclass
+class DistillConfig:
+    """A distillation run (saved into the student's model card)."""
+
+    data: str = "camvid:../shared/data/camvid"
+    train_split: str = "fit"
+    teacher: str | None = None  # model folder; default: the embedded quality-mode weights
+    teacher_sampling: SamplingConfig = field(default_factory=lambda: SAMPLING_MODES["quality"])
+    out_dir: str = "runs/scsrdm_fast"
+    cache_dir: str = str(default_cache_dir() / "scsrdm")
+    refine_channels: int = 16
+    crop: int = 192
+    batch_size: int = 4
+    steps: int = 8000
+    lr: float = 1e-4
+    warmup_steps: int = 100
+    ema_decay: float = 0.995
+    grad_clip: float = 1.0
+    # loss weights: the shipped student's second phase, chosen on the selection split
+    w_l1: float = 0.5
+    w_lpips: float = 0.5
+    w_real: float = 2.0
+    w_real_l1: float = 0.5
+    w_coarse: float = 2.0
+    checkpoint_every: int = 250
+    snapshot_every: int = 1000
+    seed: int = 0
+    threads: int = 2
+    device: str = "auto"
+    bf16: bool = False
+    progress: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` = CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def teacher_outputs(frames: list[Frame], teacher: Path, sampling: SamplingConfig,
+                    cache_dir: Path, device: torch.device, bf16: bool,
+                    progress: bool = False) -> list[np.ndarray]:
+    """The teacher's sample of every frame, cached by teacher weights, sampling and frame.
+
+    The cache key covers the teacher's weights (sha256), the sampling settings and each
+    frame's coarse image and map (sha1 of their bytes): any change recomputes.
+    """
+    key = hashlib.sha1(json.dumps([_sha256(teacher / WEIGHTS_NAME), asdict(sampling)],
+                                  sort_keys=True).encode()).hexdigest()[:12]
+    folder = cache_dir / f"teacher-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pipe = None
+    outputs = []
+    iterator = frames
+    if progress:
+        from tqdm import tqdm
+        iterator = tqdm(frames, desc="teacher samples", leave=False)
+    for f in iterator:
+        digest = hashlib.sha1(f.coarse_up.tobytes() + f.labels.tobytes()).hexdigest()[:12]
+        path = folder / f"{f.name}-{digest}.png"
+        if path.exists():
+            with Image.open(path) as img:
+                outputs.append(np.array(img))
+            continue
+        if pipe is None:
+            model, card = load_model(teacher)
+            pipe = SCSRDMPipeline(model.to(device), NoiseSchedule(card.schedule), bf16=bf16)
+        out = pipe(f.coarse_up, f.labels, sampling)
+        tmp = path.with_suffix(".tmp.png")
+        Image.fromarray(out).save(tmp)
+        tmp.replace(path)
+        outputs.append(out)
+    return outputs
+
+
+def student_from_teacher(teacher: SCSRDMUNet, refine_channels: int) -> SCSRDMUNet:
+    """The teacher's architecture and weights, plus a fresh (identity) full-resolution head."""
+    config = UNetConfig.from_dict(dict(teacher.config.to_dict(), refine_channels=refine_channels))
+    student = SCSRDMUNet(config)
+    state = student.state_dict()
+    state.update(teacher.state_dict())
+    load_state_into(student, state, Path("<teacher>"))
+    return student
+
+
+def one_step(model: torch.nn.Module, schedule: NoiseSchedule, coarse: torch.Tensor,
+             labels: torch.Tensor, t_start: int) -> torch.Tensor:
+    """The student's sample: x0 predicted from x_t = coarse at ``t_start`` (one U-Net pass)."""
+    t = torch.full((coarse.shape[0],), t_start, device=coarse.device)
+    out = model(coarse, t, coarse, labels)
+    return schedule.split_prediction(out.float(), coarse, t, coarse)[0]
+
+
+class DistillLoss(torch.nn.Module):
+    """The weighted loss of the module docstring; returns the total and its parts."""
+
+    def __init__(self, cfg: DistillConfig, downscale: int) -> None:
+        super().__init__()
+        from spic.eval.lpips import Lpips
+        self.cfg, self.downscale = cfg, downscale
+        self.lpips = Lpips("alex") if cfg.w_lpips or cfg.w_real else None
+
+    def forward(self, x: torch.Tensor, batch: dict[str, torch.Tensor]
+                ) -> tuple[torch.Tensor, dict[str, float]]:
+        cfg, parts = self.cfg, {}
+        teacher = batch["teacher"]
+        parts["l1"] = F.l1_loss(x, teacher)
+        if self.lpips is not None:
+            if cfg.w_lpips:
+                parts["lpips"] = self.lpips.batch_distance(x, teacher).mean()
+            if cfg.w_real:
+                parts["real"] = self.lpips.batch_distance(x, batch["target"]).mean()
+        if cfg.w_real_l1:
+            parts["real_l1"] = F.l1_loss(x, batch["target"])
+        parts["coarse"] = F.l1_loss(F.avg_pool2d(x, self.downscale), batch["coarse_small"])
+        weights = {"l1": cfg.w_l1, "lpips": cfg.w_lpips, "real": cfg.w_real,
+                   "real_l1": cfg.w_real_l1, "coarse": cfg.w_coarse}
+        total = sum(weights[k] * v for k, v in parts.items())
+        return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def distill(cfg: DistillConfig) -> dict:
+    """Train (or resume from ``out_dir/checkpoint``) the one-step student; returns the last log."""
+    from spic.reconstruction.scsrdm import DEFAULT_WEIGHTS
+
+    torch.set_num_threads(cfg.threads)
+    device = resolve_device(cfg.device)
+    teacher_dir = Path(cfg.teacher) if cfg.teacher else DEFAULT_WEIGHTS
+    teacher, card = load_model(teacher_dir)
+    frames = dataset_frames(cfg.data, cfg.train_split, card.coarse, Path(cfg.cache_dir),
+                            progress=cfg.progress)
+    targets = teacher_outputs(frames, teacher_dir, cfg.teacher_sampling, Path(cfg.cache_dir),
+                              device, cfg.bf16, cfg.progress)
+    schedule = NoiseSchedule(card.schedule)
+    t_start = cfg.teacher_sampling.t_start
+    out = Path(cfg.out_dir)
+    ckpt = out / "checkpoint"
+
+    torch.manual_seed(cfg.seed)
+    model = student_from_teacher(teacher, cfg.refine_channels).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    step, wall = 0, 0.0
+    if (ckpt / STATE_JSON).exists():
+        state = load_train_state(ckpt, model, optimizer)
+        ema.load_state_dict(load_model(ckpt)[0].state_dict())
+        step, wall = int(state["step"]), float(state.get("wall_seconds", 0.0))
+    loss_fn = DistillLoss(cfg, card.coarse.downscale).to(device)
+    sampler = CropSampler(frames, cfg.crop, align=card.coarse.downscale, teacher=targets)
+    rng = np.random.default_rng([cfg.seed, step])
+    sampling = SAMPLING_MODES["fast"]
+    student_card = ModelCard(model.config, card.schedule, card.label_set, card.coarse)
+
+    def save(folder: Path, extra: dict) -> None:
+        info = {"kind": "one-step student", "sampling": asdict(sampling),
+                "teacher": {"path": str(teacher_dir), "sha256": _sha256(teacher_dir / WEIGHTS_NAME),
+                            "sampling": asdict(cfg.teacher_sampling)},
+                "distill": cfg.to_dict(), "step": step, "wall_seconds": round(wall, 1), **extra}
+        save_model(folder, ema, ModelCard(student_card.unet, student_card.schedule,
+                                          student_card.label_set, student_card.coarse, info))
+
+    bar = None
+    if cfg.progress:
+        from tqdm import tqdm
+        bar = tqdm(total=cfg.steps, initial=step, desc="distill", dynamic_ncols=True)
+    out.mkdir(parents=True, exist_ok=True)
+    recent: list[dict] = []
+    summary: dict = {"step": step}
+    model.train()
+    while step < cfg.steps:
+        t0 = time.perf_counter()
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+        batch = {k: v.to(device) for k, v in sampler.batch(cfg.batch_size, rng).items()}
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            x = one_step(model, schedule, batch["coarse"], batch["labels"].long(), t_start)
+            loss, parts = loss_fn(x.float(), batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        with torch.no_grad():
+            decay = min(cfg.ema_decay, (1 + step) / (10 + step))
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.lerp_(p.detach(), 1 - decay)
+        step += 1
+        wall += time.perf_counter() - t0
+        recent.append(dict(parts, loss=float(loss.detach())))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean([r['loss'] for r in recent[-50:]]):.4f}")
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            window = recent[-cfg.checkpoint_every:]
+            summary = {"step": step, "wall_seconds": round(wall, 1),
+                       **{k: float(np.mean([r[k] for r in window])) for k in window[0]}}
+            save(ckpt, {"summary": summary})
+            save_train_state(ckpt, model, optimizer, {"step": step, "wall_seconds": wall})
+            if cfg.snapshot_every and step % cfg.snapshot_every == 0:
+                save(out / "snapshots" / f"step_{step:06d}", {"summary": summary})
+            with (out / "log.jsonl").open("a") as fh:
+                fh.write(json.dumps(summary) + "\n")
+    if bar is not None:
+        bar.close()
+    return summary

@@ -1,0 +1,32 @@
+"""Process-wide runtime settings that plug-ins must not fight over."""
+
+from __future__ import annotations
+
+import logging
+
+_torch_threads: int | None = None
+
+
+def set_torch_threads(threads: int | None) -> int | None:
+    """Set torch's intra-op thread count for this process, once.
+
+    torch has one process-wide pool: when several plug-ins (segmenter, reconstructor) each
+    set it, the last one silently wins. Here the first explicit request wins and a later,
+    different one is logged and ignored. ``None`` asks for nothing. Returns the count in force.
+    """
+    global _torch_threads
+    import torch
+
+    if threads is None:
+        return _torch_threads
+    threads = int(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    if _torch_threads is None:
+        torch.set_num_threads(threads)
+        _torch_threads = threads
+    elif threads != _torch_threads:
+        logging.getLogger("spic").warning(
+            "torch threads already set to %d for this process; ignoring a request for %d",
+            _torch_threads, threads)
+    return _torch_threads

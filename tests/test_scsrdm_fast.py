@@ -1,0 +1,167 @@
+"""The one-step (``fast``) SCSRDM: student checkpoints, one U-Net pass, coarse consistency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from spic.diffusion.checkpoint import ModelCard, load_model, save_model
+from spic.diffusion.consistency import project_to_coarse
+from spic.diffusion.data import CropSampler, Frame
+from spic.diffusion.distill import DistillConfig, DistillLoss, one_step, student_from_teacher
+from spic.diffusion.pipeline import SAMPLING_MODES
+from spic.diffusion.schedulers import NoiseSchedule, ScheduleConfig
+from spic.diffusion.unet import SCSRDMUNet, UNetConfig
+from spic.image_ops import area_downscale, upscale_to
+from spic.labelsets import CAMVID11
+from spic.reconstruction.scsrdm import MODE_WEIGHTS, ScsrdmReconstructor
+
+TINY = UNetConfig(num_classes=11, base_channels=8, channel_mult=(1, 2), spade_hidden=4,
+                  mid_attention=False)
+SCHEDULE = ScheduleConfig(prediction_type="residual")
+
+
+def perturbed(model: SCSRDMUNet, seed: int = 0) -> SCSRDMUNet:
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory):
+    """A tiny one-step student (teacher weights + full-resolution head) saved as a model folder."""
+    student = perturbed(student_from_teacher(perturbed(SCSRDMUNet(TINY)), refine_channels=4), 1)
+    folder = tmp_path_factory.mktemp("student")
+    save_model(folder, student, ModelCard(student.config, SCHEDULE, "camvid11",
+                                          info={"kind": "one-step student"}))
+    return folder, student
+
+
+def scene(h: int = 48, w: int = 64):
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 12, (h, w)).astype(np.uint8)
+    coarse = rng.integers(0, 256, (h // 4, w // 4, 3), dtype=np.uint8)
+    return coarse, labels
+
+
+def test_student_starts_as_the_teacher_plus_an_identity_head():
+    teacher = perturbed(SCSRDMUNet(TINY))
+    student = student_from_teacher(teacher, refine_channels=4).eval()
+    assert student.config.refine_channels == 4 and student.refine is not None
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    labels = torch.randint(0, 12, (2, 32, 32))
+    t = torch.tensor([192, 192])
+    with torch.no_grad():
+        assert torch.allclose(student(x, t, x, labels), teacher(x, t, x, labels), atol=1e-6)
+
+
+def test_student_checkpoint_round_trip(student_dir, tmp_path):
+    folder, student = student_dir
+    loaded, card = load_model(folder)
+    assert card.unet == student.config and card.info["kind"] == "one-step student"
+    for (k, a), (_, b) in zip(student.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), k
+    save_model(tmp_path, loaded, card)
+    assert (tmp_path / "model.safetensors").read_bytes() == (folder / "model.safetensors").read_bytes()
+
+
+def test_fast_mode_calls_the_unet_once_per_frame(student_dir):
+    folder, _ = student_dir
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
+    assert recon.sampling == SAMPLING_MODES["fast"]
+    model = recon.pipeline.model
+    calls = {"encoder": [], "decoder": []}
+    model.stem.register_forward_hook(lambda m, a, o: calls["encoder"].append(a[0].shape[0]))
+    model.out.register_forward_hook(lambda m, a, o: calls["decoder"].append(a[0].shape[0]))
+    coarse, labels = scene()
+    for _ in range(3):
+        out = recon.reconstruct(coarse, labels, CAMVID11, 4)
+    assert out.shape == (48, 64, 3)
+    assert calls == {"encoder": [1, 1, 1], "decoder": [1, 1, 1]}  # one pass, batch 1, per frame
+
+
+def test_fast_mode_is_the_students_one_step(student_dir):
+    folder, student = student_dir
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
+    coarse, labels = scene()
+    up = upscale_to(coarse, 64, 48, 4)
+    x = torch.from_numpy(up).permute(2, 0, 1)[None].float() / 127.5 - 1
+    with torch.no_grad():
+        direct = one_step(student, NoiseSchedule(SCHEDULE), x,
+                          torch.from_numpy(labels).long()[None], SAMPLING_MODES["fast"].t_start)
+    expected = ((direct[0].permute(1, 2, 0) + 1) * 127.5).round().byte().numpy()
+    assert np.abs(recon.reconstruct(coarse, labels, CAMVID11, 4).astype(int) - expected).max() <= 1
+
+
+def test_fixed_seed_is_deterministic_in_both_modes(student_dir):
+    folder, _ = student_dir
+    coarse, labels = scene()
+    for options in ({"mode": "fast", "weights": folder},
+                    {"mode": "quality", "steps": 3, "seed": 7}):
+        a = ScsrdmReconstructor(bf16=False, **options).reconstruct(coarse, labels, CAMVID11, 4)
+        b = ScsrdmReconstructor(bf16=False, **options).reconstruct(coarse, labels, CAMVID11, 4)
+        assert np.array_equal(a, b), options
+
+
+def test_consistency_step_makes_the_area_average_equal_the_coarse_image(student_dir):
+    folder, _ = student_dir
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, consistency="project")
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        coarse = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+        labels = rng.integers(0, 12, (48, 64)).astype(np.uint8)
+        out = recon.reconstruct(coarse, labels, CAMVID11, 4)
+        assert np.array_equal(area_downscale(out, 4), coarse)
+    with pytest.raises(ValueError, match="consistency"):
+        ScsrdmReconstructor(mode="fast", weights=folder, consistency="maybe")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_projection_is_exact_on_random_images(seed):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    coarse = rng.integers(0, 256, (10, 14, 3), dtype=np.uint8)
+    coarse[:2] = 255 * (seed % 2)  # saturated blocks need several integer passes
+    out = project_to_coarse(image, coarse, 4)
+    assert np.array_equal(area_downscale(out, 4), coarse)
+    same = project_to_coarse(out, coarse, 4)
+    assert np.array_equal(same, out)  # a consistent image is left alone
+
+
+def test_modes_and_their_weights():
+    assert set(MODE_WEIGHTS) == {"fast", "quality"}
+    with pytest.raises(ValueError, match="mode"):
+        ScsrdmReconstructor(mode="turbo")
+    for mode, folder in MODE_WEIGHTS.items():
+        if (folder / "config.json").exists():
+            _, card = load_model(folder)
+            expected_head = mode == "fast"
+            assert bool(card.unet.refine_channels) == expected_head
+
+
+def test_crops_carry_the_teacher_and_the_coarse_image_aligned():
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    coarse = area_downscale(rgb, 4)
+    frame = Frame("f", rgb, upscale_to(coarse, 48, 40, 4), np.zeros((40, 48), np.uint8), coarse)
+    batch = CropSampler([frame], 16, teacher=[rgb]).batch(6, np.random.default_rng(1))
+    assert torch.equal(batch["teacher"], batch["target"])
+    pooled = torch.nn.functional.avg_pool2d(batch["target"], 4)
+    assert (pooled - batch["coarse_small"]).abs().max() < 2 / 127.5 + 1e-6
+
+
+def test_distill_loss_parts_and_gradient():
+    cfg = DistillConfig(w_lpips=0.0, w_real=0.0, w_real_l1=0.0)
+    loss_fn = DistillLoss(cfg, 4)
+    target = torch.rand(2, 3, 16, 16) * 2 - 1
+    batch = {"teacher": target, "target": target,
+             "coarse_small": torch.nn.functional.avg_pool2d(target, 4)}
+    x = target.clone().requires_grad_(True)
+    loss, parts = loss_fn(x, batch)
+    assert set(parts) == {"l1", "coarse"} and float(loss.detach()) == 0.0
+    loss, _ = loss_fn(x + 0.1, batch)
+    loss.backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
