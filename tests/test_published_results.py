@@ -32,5 +32,7 @@ def test_summary_says_what_chose_the_models_and_how_it_was_made():
     assert summary["commit"] and summary["command"]
     assert summary["selection"]["split"] == "selection"
     for rows in summary["runs"].values():
-        for row in rows.values():
+        present = [row for row in rows.values() if row is not None]  # not every row has every map
+        assert len(present) >= 3
+        for row in present:
             assert row["settings"]["split"] == "val" and row["num_frames"] == 101
