@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> dict:
     log = Path(tempfile.mkdtemp(prefix="bench_decoder_")) / "decoder.log"
     decoder = Process.script("spic_decoder", [
         "--ros-args", "-p", "input_topic:=/bench/spic", "-p", "output_topic:=/bench/decoded",
-        "-p", "ssm_topic:=''", "-p", f"reconstructor:={args.reconstructor}",
+        "-p", "publish_ssm:=false", "-p", f"reconstructor:={args.reconstructor}",
         "-p", "diagnostics_period:=0.5", "-r", f"__node:={name}"], log)
     rclpy.init()
     node = rclpy.create_node("bench_decoder_client")

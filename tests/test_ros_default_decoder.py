@@ -125,3 +125,27 @@ def test_decoder_refuses_an_unknown_fallback_at_start_up(tmp_path):
     assert result.returncode == 1
     assert "unknown reconstructor" in result.stderr and "Traceback" not in result.stderr, \
         result.stderr
+
+
+def test_ssm_topic_follows_the_output_topic(ros):
+    """Two cameras' decoders never share an SSM topic: it defaults to <output_topic>/ssm."""
+    from rclpy.parameter import Parameter
+
+    from spic_ros.decoder_node import DecoderNode
+
+    nodes = []
+    try:
+        for camera in ("front", "rear"):
+            nodes.append(DecoderNode(node_name=f"ssm_topic_{camera}", parameter_overrides=[
+                Parameter("input_topic", value=f"/cam/{camera}/spic"),
+                Parameter("output_topic", value=f"/cam/{camera}/decoded"),
+                Parameter("reconstructor", value="bicubic")]))
+        topics = [n.ssm_publisher.topic_name for n in nodes]
+        assert topics == ["/cam/front/decoded/ssm", "/cam/rear/decoded/ssm"]
+        off = DecoderNode(node_name="ssm_topic_off", parameter_overrides=[
+            Parameter("reconstructor", value="bicubic"), Parameter("publish_ssm", value=False)])
+        nodes.append(off)
+        assert off.ssm_publisher is None
+    finally:
+        for n in nodes:
+            n.destroy_node()

@@ -1,7 +1,8 @@
 """``spic_decoder`` (remote side): spic_ros/msg/SemanticFrame -> sensor_msgs/Image (rgb8).
 
 Subscribes ``input_topic`` (reliable, bounded depth) and publishes the reconstruction with the
-original header on ``output_topic``, optionally the decoded SSM (mono8) on ``ssm_topic``.
+original header on ``output_topic`` and the decoded SSM (mono8) on ``ssm_topic`` (default
+``<output_topic>/ssm``, so two cameras never share it; ``publish_ssm: false`` turns it off).
 Decoding runs on a worker thread that always takes the newest frame: when decoding is slower
 than the input, older frames are skipped and counted (``frames_dropped``), never queued.
 Bad payloads are rejected with a throttled log and counted; the node keeps running.
@@ -36,7 +37,8 @@ PARAMS = [
           validator=topic_name, read_only=True),
     Param("output_topic", "/camera/image_decoded", "reconstructed image topic (rgb8)",
           validator=topic_name, read_only=True),
-    Param("ssm_topic", "/camera/image_decoded/ssm", "decoded SSM topic (mono8); empty: off",
+    Param("publish_ssm", True, "publish the decoded SSM (mono8) on ssm_topic", read_only=True),
+    Param("ssm_topic", "", "decoded SSM topic; empty: <output_topic>/ssm (one per camera)",
           validator=topic_name, read_only=True),
     Param("reconstructor", "scsrdm", "reconstructor registry name (bicubic: fast, no model)",
           validator=one_of(RECONSTRUCTORS), read_only=True),
@@ -72,9 +74,10 @@ class DecoderNode(Node):
             max_pixels=p["max_pixels"], fallback=p["fallback_reconstructor"] or None))
         self.publisher = self.create_publisher(Image, p["output_topic"],
                                                reliable_qos(p["output_depth"]))
-        self.ssm_publisher = (self.create_publisher(Image, p["ssm_topic"],
+        ssm_topic = p["ssm_topic"] or p["output_topic"].rstrip("/") + "/ssm"
+        self.ssm_publisher = (self.create_publisher(Image, ssm_topic,
                                                     reliable_qos(p["output_depth"]))
-                              if p["ssm_topic"] else None)
+                              if p["publish_ssm"] else None)
         self.create_subscription(SemanticFrame, p["input_topic"], self._on_frame,
                                  reliable_qos(p["input_depth"]))
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)

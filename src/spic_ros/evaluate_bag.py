@@ -91,7 +91,7 @@ def _node_parameters(args: argparse.Namespace) -> tuple[dict, dict]:
         if getattr(args, key) is not None:
             enc[key] = getattr(args, key)
     dec = {"input_topic": f"{NAMESPACE}/spic", "output_topic": f"{NAMESPACE}/decoded",
-           "ssm_topic": ""}
+           "publish_ssm": False}
     if args.reconstructor:
         dec["reconstructor"] = args.reconstructor
     if args.reconstructor_option:
