@@ -194,7 +194,7 @@ def run(args: argparse.Namespace, command: str) -> int:
                         match=args.match,
                         settings={"data": args.data, "split": args.split,
                                   "frames": len(samples),
-                                  "judge_relations": relations if judges else {}})
+                                  "judge_relations": relations})
     summaries = Evaluator(config, methods).run(samples)
     for summary in summaries:
         res = summary["results"]

@@ -142,6 +142,7 @@ class CropSampler:
             raise ValueError("teacher images must match the frames one to one")
         self.frames, self.crop, self.align, self.flip = frames, crop, align, flip
         self.teacher = teacher
+        self.keep_small = all(f.coarse is not None for f in frames)
 
     def batch(self, size: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """``size`` crops as tensors: ``target``, ``coarse`` (B,3,c,c) and ``labels`` (B,c,c).
@@ -149,11 +150,11 @@ class CropSampler:
         Also ``coarse_small`` (B,3,c/align,c/align), the decoded coarse image under the crop,
         when every frame has it, and ``teacher`` when the sampler was given teacher images.
         """
-        c, a = self.crop, self.align
-        keep_small = all(f.coarse is not None for f in self.frames)
+        c, a, keep_small = self.crop, self.align, self.keep_small
         rgb = np.empty((size, c, c, 3), np.uint8)
-        coarse, teacher = np.empty_like(rgb), np.empty_like(rgb)
-        small = np.empty((size, c // a, c // a, 3), np.uint8)
+        coarse = np.empty_like(rgb)
+        teacher = np.empty_like(rgb) if self.teacher is not None else None
+        small = np.empty((size, c // a, c // a, 3), np.uint8) if keep_small else None
         labels = np.empty((size, c, c), np.uint8)
         for i in range(size):
             k = int(rng.integers(len(self.frames)))

@@ -79,17 +79,18 @@ class SCSRDMPipeline:
         self.schedule = schedule
         self.bf16 = bf16
         self._uncond_key: tuple | None = None
-        self._uncond: Modulations = {}
+        self._uncond: tuple[torch.Tensor, Modulations] | None = None
 
     def _autocast(self, device: torch.device) -> torch.autocast:
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
-    def _unconditional(self, labels: torch.Tensor) -> Modulations:
-        """Modulations of the all-void map at this size: computed once, then reused."""
+    def _unconditional(self, labels: torch.Tensor) -> tuple[torch.Tensor, Modulations]:
+        """The all-void map at this size and its modulations: computed once, then reused."""
         key = (tuple(labels.shape), labels.device, self.bf16)
         if self._uncond_key != key:
             void = torch.full_like(labels, self.model.config.num_classes)
-            self._uncond_key, self._uncond = key, self.model.semantic_modulations(void)
+            self._uncond_key = key
+            self._uncond = void, self.model.semantic_modulations(void)
         return self._uncond
 
     def _conditions(self, labels: torch.Tensor, guidance: float) -> tuple[torch.Tensor, Modulations]:
@@ -101,8 +102,7 @@ class SCSRDMPipeline:
             cond = self.model.semantic_modulations(labels)
             if guidance == 1.0:
                 return labels, cond
-            uncond = self._unconditional(labels)
-        void = torch.full_like(labels, self.model.config.num_classes)
+            void, uncond = self._unconditional(labels)
         mods = {m: (torch.cat([g, uncond[m][0]]), torch.cat([b, uncond[m][1]]))
                 for m, (g, b) in cond.items()}
         return torch.cat([labels, void]), mods
