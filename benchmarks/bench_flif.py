@@ -7,6 +7,9 @@ sizes for context::
     .venv/bin/python benchmarks/bench_flif.py --maps ../shared/data/camvid/valannot \
         --output runs/bench_flif.json
 
+``--efforts 0,25,50,75,100`` adds the effort trade-off: mean bytes and median encode time
+per ``effort`` (the codec option behind ``ssm_options: {effort: N}``).
+
 Timings are wall clock (``perf_counter``) and process CPU time (``process_time``); on a
 shared machine report the load average printed beside them.
 """
@@ -17,6 +20,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -24,9 +28,10 @@ import numpy as np
 from PIL import Image
 
 from spic.codecs import create_codec
-from spic.codecs.flif.reference import flif_wasm_command, reference_encode
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+from flif_reference import flif_wasm_command, reference_encode  # noqa: E402  (test oracle)
 
 
 def _timed(fn, *args):
@@ -85,6 +90,24 @@ def run(maps: list[Path], repeats: int, reference: bool, others: list[str]) -> d
     return result
 
 
+def effort_sweep(maps: list[Path], efforts: list[int]) -> list[dict]:
+    """Mean bytes and median encode/decode ms of FLIF at each effort, on the same maps."""
+    rows = []
+    labels = [np.array(Image.open(path)) for path in maps]
+    for effort in efforts:
+        codec = create_codec("flif", effort=effort)
+        sizes, enc, dec = [], [], []
+        for lab in labels:
+            data, wall, _ = _timed(codec.encode, lab)
+            _, dec_wall, _ = _timed(codec.decode, data)
+            sizes.append(len(data))
+            enc.append(wall)
+            dec.append(dec_wall)
+        rows.append({"effort": effort, "mean_bytes": statistics.mean(sizes),
+                     "encode_ms_median": _median_ms(enc), "decode_ms_median": _median_ms(dec)})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--maps", type=Path, default=REPO.parent / "shared/data/camvid/valannot",
@@ -93,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per map")
     parser.add_argument("--no-reference", action="store_true", help="skip the flif-wasm sizes")
     parser.add_argument("--compare", nargs="*", default=["png", "jxl"], help="other codecs' sizes")
+    parser.add_argument("--efforts", help="comma-separated FLIF efforts to sweep (0..100)")
     parser.add_argument("--output", type=Path, help="write the results as JSON")
     args = parser.parse_args(argv)
 
@@ -104,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("flif-wasm is not installed (npm install --prefix .cache/node flif-wasm@1.0.8); "
                      "or pass --no-reference")
     result = run(maps, args.repeats, reference, args.compare)
+    if args.efforts:
+        result["effort_sweep"] = effort_sweep(maps, [int(e) for e in args.efforts.split(",")])
     summary = {k: v for k, v in result.items() if not k.endswith("sizes")}
     print(json.dumps(summary, indent=2))
     if args.output:

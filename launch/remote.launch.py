@@ -1,34 +1,36 @@
-"""Remote side: the spic_decoder node (SemanticFrame -> rgb8 Image, optional SSM).
+"""Remote side: the spic_decoder node (SemanticFrame -> rgb8 Image, SSM), one per camera.
 
     ros2 launch spic_ros remote.launch.py input_topic:=/camera/image_raw/spic
     ros2 launch spic_ros remote.launch.py reconstructor:=bicubic   # fast, no diffusion model
+
+The decoders matching a four-camera vehicle (vehicle.launch.py cameras:=...; docs/nodes.md):
+
+    ros2 launch spic_ros remote.launch.py cameras:=front,left,right,rear
+
+    /front/image_raw/spic -> /front/spic_decoder -> /front/image_decoded (and .../ssm)
+    /left/image_raw/spic  -> /left/spic_decoder  -> /left/image_decoded
+    ...
+
+With ``cameras`` the topic arguments are relative to each camera's namespace; an absolute one
+is refused. Without it (the default) one decoder runs as configured.
+
+Every decoder parameter is an argument (``ros2 launch spic_ros remote.launch.py -s``);
+``config:=FILE`` names a parameters file, which the arguments given override, and
+``dds_profile:=FILE|off`` the Fast DDS profile (default: the large-frames profile, docs/dds.md).
 """
 
+import sys
 from pathlib import Path
 
-from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from spic_nodes import single_node_launch  # noqa: E402
+
+#: Topic parameters of one camera's decoder, relative to its namespace.
+CAMERA_TOPICS = {"input_topic": "image_raw/spic", "output_topic": "image_decoded",
+                 "ssm_topic": ""}
 
 
 def generate_launch_description() -> LaunchDescription:
-    config = Path(get_package_share_directory("spic_ros")) / "config" / "decoder.yaml"
-    args = {
-        "config": (str(config), "decoder parameter file"),
-        "input_topic": ("/camera/image_raw/spic", "SemanticFrame topic"),
-        "output_topic": ("/camera/image_decoded", "reconstructed image topic"),
-        "reconstructor": ("scsrdm", "reconstructor registry name (scsrdm, scsrdm-fast: one "
-                                    "U-Net pass, scsrdm-quality: 20 guided steps, bicubic)"),
-    }
-    declared = [DeclareLaunchArgument(name, default_value=default, description=text)
-                for name, (default, text) in args.items()]
-    overrides = {name: ParameterValue(LaunchConfiguration(name), value_type=str)
-                 for name in args if name != "config"}
-    decoder = Node(
-        package="spic_ros", executable="spic_decoder", name="spic_decoder", output="screen",
-        parameters=[LaunchConfiguration("config"), overrides],
-    )
-    return LaunchDescription([*declared, decoder])
+    return single_node_launch("spic_decoder", "decoder.yaml", CAMERA_TOPICS)

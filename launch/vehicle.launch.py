@@ -1,37 +1,37 @@
-"""Vehicle side: the spic_encoder node (camera Image -> SemanticFrame).
+"""Vehicle side: the spic_encoder node (camera Image -> SemanticFrame), one per camera.
 
     ros2 launch spic_ros vehicle.launch.py image_topic:=/camera/image_raw \
         segmenter:=onnx segmenter_model:=/models/espnet_camvid.onnx
+
+A four-camera rig (docs/nodes.md): one encoder per camera namespace, each named
+/<camera>/spic_encoder and reading <camera>/image_raw:
+
+    ros2 launch spic_ros vehicle.launch.py cameras:=front,left,right,rear
+
+    /front/image_raw -> /front/spic_encoder -> /front/image_raw/spic   (and .../spic/ssm,
+    /left/image_raw  -> /left/spic_encoder  -> /left/image_raw/spic     .../spic/request_keyframe)
+    ...                                        /diagnostics: "spic_encoder: front/spic_encoder"
+
+With ``cameras`` the topic arguments are relative to each camera's namespace
+(``image_topic:=camera/color`` reads /front/camera/color, ...); an absolute one is refused,
+since every camera would share it. Without it (the default) one encoder runs as configured.
+
+Every encoder parameter is an argument (``ros2 launch spic_ros vehicle.launch.py -s``);
+``config:=FILE`` names a parameters file, which the arguments given override, and
+``dds_profile:=FILE|off`` the Fast DDS profile (default: the large-frames profile, docs/dds.md).
 """
 
+import sys
 from pathlib import Path
 
-from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from spic_nodes import single_node_launch  # noqa: E402
+
+#: Topic parameters of one camera's encoder, relative to its namespace.
+CAMERA_TOPICS = {"image_topic": "image_raw", "output_topic": "", "labels_topic": ""}
 
 
 def generate_launch_description() -> LaunchDescription:
-    config = Path(get_package_share_directory("spic_ros")) / "config" / "encoder.yaml"
-    args = {
-        "config": (str(config), "encoder parameter file"),
-        "image_topic": ("/camera/image_raw", "camera topic (sensor_msgs/Image)"),
-        "segmenter": ("spic", "segmenter registry name"),
-        "segmenter_model": ("", "segmenter model file (empty: its default)"),
-        "ssm_codec": ("flif", "lossless SSM codec"),
-        "coarse_codec": ("bpg", "coarse-image codec"),
-        "coarse_quality": ("35", "coarse codec quality"),
-    }
-    declared = [DeclareLaunchArgument(name, default_value=default, description=text)
-                for name, (default, text) in args.items()]
-    overrides = {name: ParameterValue(LaunchConfiguration(name),
-                                      value_type=int if name == "coarse_quality" else str)
-                 for name in args if name != "config"}
-    encoder = Node(
-        package="spic_ros", executable="spic_encoder", name="spic_encoder", output="screen",
-        parameters=[LaunchConfiguration("config"), overrides],
-    )
-    return LaunchDescription([*declared, encoder])
+    return single_node_launch("spic_encoder", "encoder.yaml", CAMERA_TOPICS)

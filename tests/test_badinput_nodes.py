@@ -218,9 +218,9 @@ def test_decoder_counts_skipped_frames_instead_of_queueing(chain):
     gate = threading.Lock()
     original = decoder.decoder.decode
 
-    def slow_decode(payload):  # the real decode, behind a gate held while the burst arrives
+    def slow_decode(payload, ssm=None):  # the real decode, behind a gate held meanwhile
         with gate:
-            return original(payload)
+            return original(payload, ssm=ssm)
 
     decoder.decoder.decode = slow_decode
     try:
@@ -249,3 +249,35 @@ def test_encoder_parameters_are_validated_and_applied_at_runtime(chain):
     frame = _coded_frame(out, 7000)
     assert frame.coarse_quality == 30 and frame.ssm_codec == "png"
     assert encoder.set_parameters([Parameter("coarse_quality", value=70)])[0].successful
+
+
+def test_decoder_counts_inter_maps_without_their_reference_and_resumes_at_a_keyframe(chain):
+    """A receiver joining mid-stream: inter maps before the next keyframe are rejected and
+    counted (MissingReferenceError), every later map comes out exactly."""
+    from spic.pipeline import EncoderConfig, SemanticEncoder
+    from spic.synthetic import synthetic_clip
+    from spic_ros.frame_message import payload_to_msg
+    from std_msgs.msg import Header
+
+    _, decoder, pubs, out = chain
+    frames = synthetic_clip(9, 64, 48, seed=11)
+    encoder = SemanticEncoder(EncoderConfig(keyframe_interval=4, coarse_codec="webp",
+                                            coarse_quality=70))
+    payloads = [encoder.encode(f.rgb, ssm=f.labels, label_set="camvid11") for f in frames]
+    stats = decoder.stats
+    before = stats.reasons.get("MissingReferenceError", 0)
+    count = len(out["ssm"])
+    for index in range(2, 9):  # joins at frame 2; frame 4 is the next keyframe
+        done = stats.counters["frames_out"] + stats.counters["frames_rejected"]
+        header = Header()
+        header.stamp.sec = 9000 + index
+        pubs["frame"].publish(payload_to_msg(payloads[index], header))
+        assert wait_for(lambda: stats.counters["frames_out"] + stats.counters["frames_rejected"]
+                        > done, 30)
+    assert stats.reasons.get("MissingReferenceError", 0) - before == 2
+    assert wait_for(lambda: len(out["ssm"]) - count == 5, 10)
+    got = {m.header.stamp.sec: np.frombuffer(bytes(m.data), np.uint8).reshape(48, 64)
+           for m in out["ssm"][count:]}
+    assert sorted(got) == [9000 + i for i in range(4, 9)]
+    for index in range(4, 9):
+        assert np.array_equal(got[9000 + index], frames[index].labels)

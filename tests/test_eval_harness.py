@@ -7,6 +7,7 @@ The judge and the vehicle segmenter are real (tiny) ONNX models run by onnxrunti
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -180,11 +181,42 @@ def test_record_store_ignores_frames_written_twice_by_parallel_runs(tmp_path):
     from spic.eval.results import RecordStore
 
     a, b = RecordStore(tmp_path, "m"), RecordStore(tmp_path, "m")  # two processes
-    a.append({"point": "q1", "frame": "f0", "bpp": 1.0})
-    b.append({"point": "q1", "frame": "f0", "bpp": 1.0})
-    b.append({"point": "q1", "frame": "f1", "bpp": 2.0})
-    records = RecordStore(tmp_path, "m").records()
+    a.append({"point": "q1", "frame": "f0", "key": "k", "bpp": 1.0})
+    b.append({"point": "q1", "frame": "f0", "key": "k", "bpp": 1.0})
+    b.append({"point": "q1", "frame": "f1", "key": "k", "bpp": 2.0})
+    records = RecordStore(tmp_path, "m").records({("q1", "f0"): "k", ("q1", "f1"): "k"})
     assert [(r["frame"], r["bpp"]) for r in records] == [("f0", 1.0), ("f1", 2.0)]
+
+
+def test_record_store_counts_a_record_only_under_its_content_key(tmp_path):
+    from spic.eval.results import RecordStore
+
+    store = RecordStore(tmp_path, "m")
+    store.append({"point": "q1", "frame": "f0", "key": "old-codec", "bpp": 1.0})
+    store.append({"point": "q1", "frame": "f0", "key": "new-codec", "bpp": 3.0})
+    store = RecordStore(tmp_path, "m")
+    assert store.done("q1", "f0", "new-codec") and not store.done("q1", "f0", "other")
+    assert [r["bpp"] for r in store.records({("q1", "f0"): "new-codec"})] == [3.0]
+    assert store.records({("q1", "f0"): "other"}) == []
+
+
+def test_a_changed_method_or_frame_is_recomputed_not_reused(workspace, tmp_path):
+    """Resuming with other codec parameters, or after a frame's bytes changed, recomputes."""
+    out, data = tmp_path / "run", tmp_path / "camvid"
+    shutil.copytree(workspace["data"], data)
+    base = ["eval", "--data", f"camvid:{data}", "--out", str(out),
+            "--judge", str(workspace["judge"]), "--method", "webp", "--points", "webp=50",
+            "--metrics", "psnr"]
+    lines = lambda: (out / "records" / "webp.jsonl").read_text().count("\n")  # noqa: E731
+    assert main(base) == 0
+    first = lines()
+    assert main(base) == 0 and lines() == first  # same content: reused
+    from spic.eval.fingerprint import method_key
+    from spic.eval.methods import CodecMethod
+    assert method_key(CodecMethod("webp", (50,)), 50) != method_key(CodecMethod("webp", (50,)), 51)
+    image = sorted((data / "val").glob("*.png"))[0]
+    image.write_bytes(image.read_bytes() + b"\0")  # same pixels, other bytes: another key
+    assert main(base) == 0 and lines() == first + 1
 
 
 def test_several_judges_in_one_run_and_ground_truth_maps(workspace, tmp_path):
@@ -232,3 +264,60 @@ def test_a_judge_the_segmenter_was_distilled_from_is_flagged(tmp_path):
     gt = SpicMethod((60,), EncoderConfig(segmenter="spic", ssm_codec="png", coarse_codec="webp"),
                     DecoderConfig(reconstructor="bicubic"), ssm="gt")
     assert judge_relations(judges, [gt]) == {"espnet_camvid": None, "espnetv2_cityscapes": None}
+
+
+def test_rd_report_draws_curves_and_bd_rates_from_run_folders(results, workspace, tmp_path):
+    """tools/rd_report.py over a real run: SPIC's BD-rate against JPEG on every quality."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "rd"
+    subprocess.run([sys.executable, str(repo / "tools" / "rd_report.py"),
+                    "--run", f"labels={workspace['out']}", "--reference-run", str(workspace["out"]),
+                    "--curve", "jpeg", "--anchor", "jpeg", "--baseline", "coarse+bicubic",
+                    "--out", str(out)], check=True, capture_output=True)
+    report = json.loads((out / "rd.json").read_text())
+    methods = {(c["map"], c["method"]) for c in report["curves"]}
+    assert methods == {("labels", "jpeg"), ("reference", "jpeg"), ("reference", "coarse+bicubic")}
+    qualities = {r["quality"] for r in report["bd"]}
+    assert qualities == {"mIoU judge", "LPIPS-Alex", "PSNR (dB)"}
+    psnr = next(r for r in report["bd"] if r["quality"] == "PSNR (dB)")
+    assert psnr["bd_rate_percent"] == pytest.approx(0.0, abs=1e-6)  # a curve against itself
+    assert psnr["bd_quality"] == pytest.approx(0.0, abs=1e-6)
+    assert "| labels | jpeg | jpeg | mIoU judge |" in (out / "rd.md").read_text()
+    assert (out / "rd_miou_judge.png").stat().st_size > 1000
+
+
+def test_match_at_one_point_adds_only_that_rate_matched_point(workspace, tmp_path):
+    out = tmp_path / "one"
+    args = [a if a != str(workspace["out"]) else str(out) for a in _eval_args(workspace)]
+    args[args.index("--match") + 1] = "spic@q60"
+    args[args.index("spic=60")] = "spic=60,40"
+    args[args.index("miou,psnr,lpips-alex,fid")] = "psnr"
+    assert main(args) == 0
+    points = json.loads((out / "jpeg.json").read_text())["results"]["point"]
+    assert points == ["q20", "q90", "match:spic@q60"]
+
+
+def test_variants_differing_only_in_the_map_codec_reconstruct_and_measure_once(workspace,
+                                                                             tmp_path):
+    """Other map bytes, the same frames: the second variant reuses the cached reconstruction
+    and metrics, and still reports the real reconstruction time."""
+    out = tmp_path / "codecs"
+    base = ["eval", "--data", f"camvid:{workspace['data']}", "--out", str(out),
+            "--judge", str(workspace["judge"]), "--method", "spic", "--points", "spic=60",
+            "--ssm", "gt", "--spic-coarse-codec", "webp", "--spic-decoder", "bicubic",
+            "--metrics", "miou,psnr"]
+    assert main(base + ["--spic-ssm-codec", "png", "--spic-name", "png-map"]) == 0
+    recon = sorted((out / "cache" / "recon").rglob("*.png"))
+    metrics = sorted((out / "cache" / "metrics").rglob("*.json"))
+    assert recon and metrics
+    assert main(base + ["--spic-ssm-codec", "slc", "--spic-name", "slc-map"]) == 0
+    assert sorted((out / "cache" / "recon").rglob("*.png")) == recon  # nothing new
+    assert sorted((out / "cache" / "metrics").rglob("*.json")) == metrics
+    png, slc = (json.loads((out / f"{n}.json").read_text())["results"]
+                for n in ("png-map", "slc-map"))
+    assert png["psnr"] == slc["psnr"] and png["miou_labels"] == slc["miou_labels"]
+    assert slc["bpp_ssm"][0] < png["bpp_ssm"][0]  # the label codec is smaller
+    assert slc["bpp_coarse"] == png["bpp_coarse"]

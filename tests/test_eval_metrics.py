@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from spic.eval.confusion import ConfusionMatrix
+from spic.confusion import ConfusionMatrix
 from spic.eval.fid import fid, frechet_distance
 from spic.eval.psnr import PSNR_IDENTICAL, psnr
 

@@ -110,3 +110,28 @@ def test_concurrent_calls_from_two_threads(camvid_dir):
     assert encoded == expected * 2
     for out, labels in zip(decoded, maps * 2):
         np.testing.assert_array_equal(out, labels)
+
+
+def test_checksum_is_required_so_no_mutant_passes_as_a_good_map(camvid_dir):
+    """Two flipped bits can clear FLIF's checksum-present flag (read after the pixels): such
+    files decode to a wrong map unless the checksum is required, as it is by default."""
+    labels = np.array(Image.open(sorted((camvid_dir / "valannot").glob("*.png"))[0]))
+    codec = create_codec("flif")
+    data = codec.encode(labels)
+    rng = np.random.default_rng(0)
+    wrong_without_check = 0
+    for _ in range(600):
+        mutant = bytearray(data)
+        for pos in rng.integers(10, len(data), 2):
+            mutant[pos] ^= 1 << int(rng.integers(0, 8))
+        try:  # requiring the checksum only adds a refusal: the rest fail either way
+            out = codec.decode(bytes(mutant), require_checksum=False)
+        except CodecError:
+            continue
+        if (out != labels).any():
+            wrong_without_check += 1
+            with pytest.raises(CodecError, match="no checksum"):
+                codec.decode(bytes(mutant))
+        else:
+            np.testing.assert_array_equal(codec.decode(bytes(mutant)), labels)
+    assert wrong_without_check > 0  # the flag really can be cleared

@@ -1,4 +1,4 @@
-"""JPEG XL lossless codec (imagecodecs): round trips, declared-size check, bad input."""
+"""JPEG XL lossless codec (imagecodecs): round trips, declared-size and animation checks, bad input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spic.codecs import create_codec
-from spic.codecs.jxl import _declared_size
+from spic.codecs.jxl import JxlHeader, read_header
 from spic.errors import CodecError, ImageTooLargeError
 
 
@@ -15,7 +15,7 @@ def test_lossless_round_trip_and_size_header(shape):
     rng = np.random.default_rng(1)
     image = rng.integers(0, 12, shape, dtype=np.uint8)
     data = create_codec("jxl", effort=3).encode(image)
-    assert _declared_size(data) == (shape[1], shape[0])
+    assert read_header(data) == JxlHeader(shape[1], shape[0], animated=False)
     np.testing.assert_array_equal(create_codec("jxl").decode(data), image)
 
 
@@ -60,3 +60,18 @@ def test_mutated_streams_raise_codec_error():
         except CodecError:
             continue
         assert out.dtype == np.uint8 and out.shape == (90, 120)
+
+
+def test_animations_are_refused_from_the_header():
+    """A 1000-frame animation is refused before any frame is decoded."""
+    import time
+
+    import imagecodecs
+
+    frames = np.random.default_rng(2).integers(0, 12, (1000, 16, 16), dtype=np.uint8)
+    data = bytes(imagecodecs.jpegxl_encode(frames, lossless=True, effort=1, photometric="gray"))
+    assert read_header(data) == JxlHeader(16, 16, animated=True)
+    start = time.perf_counter()
+    with pytest.raises(CodecError, match="animations"):
+        create_codec("jxl").decode(data)
+    assert time.perf_counter() - start < 0.1

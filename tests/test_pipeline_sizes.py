@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spic.datasets import read_labels, read_rgb
-from spic.errors import CodecError, ImageTooLargeError, PayloadError
+from spic.errors import CodecError, FrameTooLargeError, ImageTooLargeError, PayloadError
 from spic.image_ops import area_downscale, coarse_size
 from spic.pipeline import DecoderConfig, EncoderConfig, SemanticDecoder, SemanticEncoder
 
@@ -68,7 +68,7 @@ def payload():
     ({"ssm_data": b"garbage"}, CodecError, "png"),
     ({"coarse_data": b""}, CodecError, "webp"),
     ({"width": 65, "coarse_width": 17}, PayloadError, "SSM is"),
-    ({"width": 57, "coarse_width": 15}, ImageTooLargeError, "exceeds"),  # before allocating
+    ({"width": 57, "coarse_width": 15}, FrameTooLargeError, "larger image"),  # before allocating
     ({"coarse_width": 17}, PayloadError, "coarse size"),
 ])
 def test_bad_payloads_raise_clear_errors(payload, change, error, match):
@@ -79,10 +79,10 @@ def test_bad_payloads_raise_clear_errors(payload, change, error, match):
 def test_pixel_limit_is_checked_before_decoding(payload):
     huge = dataclasses.replace(payload, width=100_000, height=100_000, coarse_width=25_000,
                                coarse_height=25_000)
-    with pytest.raises(PayloadError, match="exceeds"):
+    with pytest.raises(FrameTooLargeError, match="exceeds"):
         SemanticDecoder(DECODER).decode(huge)
     small_limit = SemanticDecoder(dataclasses.replace(DECODER, max_pixels=1000))
-    with pytest.raises(PayloadError, match="exceeds"):
+    with pytest.raises(FrameTooLargeError, match="exceeds"):
         small_limit.decode(payload)
 
 

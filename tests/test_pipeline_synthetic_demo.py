@@ -43,8 +43,8 @@ def test_demo_without_arguments_writes_frames_sheet_and_summary(tmp_path):
     env = isolated_ros_env(tmp_path / "ros_log")
     demo = Path(sys.executable).parent / "spic-demo"
     out = tmp_path / "demo"
-    result = subprocess.run([str(demo), "--frames", "3", "-o", str(out), "--coarse-codec", "webp",
-                             "-q", "60"], capture_output=True, text=True, timeout=170,
+    result = subprocess.run([str(demo), "--frames", "3", "-o", str(out)],  # the nodes' defaults
+                            capture_output=True, text=True, timeout=170,
                             env={**__import__("os").environ, **env})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "bytes/frame" in result.stdout and "latency" in result.stdout
@@ -54,7 +54,7 @@ def test_demo_without_arguments_writes_frames_sheet_and_summary(tmp_path):
     assert all(f["ssm_exact"] for f in summary["frames"])
     assert 0 < summary["bpp"]["total"] < 1 and summary["psnr_db_mean"] > 20
     assert summary["counters"]["decoder"]["frames_rejected"] == 0
-    # the default reconstructor (config/decoder.yaml) is SCSRDM; the synthetic clip is camvid11
+    # the default reconstructor is SCSRDM, trained on camvid11 maps and BPG q35 coarse images
     assert summary["reconstructor"] == "scsrdm" and "reconstructor scsrdm" in result.stdout
     assert summary["counters"]["decoder"]["frames_fallback"] == 0
     assert sorted(p.name for p in (out / "frames").iterdir()) == ["0000.png", "0001.png", "0002.png"]

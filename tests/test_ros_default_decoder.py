@@ -24,8 +24,7 @@ def _payloads():
     from spic.synthetic import synthetic_clip
 
     frame = synthetic_clip(1, 160, 120)[0]
-    encoder = SemanticEncoder(EncoderConfig(ssm_codec="png", coarse_codec="webp",
-                                            coarse_quality=80))
+    encoder = SemanticEncoder(EncoderConfig())  # FLIF + BPG q35: the model's coarse codec
     return frame, {label_set: encoder.encode(frame.rgb, ssm=frame.labels, label_set=label_set)
                    for label_set in ("camvid11", "cityscapes19")}
 

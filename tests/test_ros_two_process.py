@@ -36,7 +36,8 @@ def test_bag_frames_come_back_at_size_with_the_encoders_ssm(ros, tmp_path, camvi
         "--ros-args", "-p", "image_topic:=/cam/image", "-p", "segmenter:=onnx",
         "-p", f"segmenter_model:={models_dir / 'espnet_camvid.onnx'}", "-p", "ssm_codec:=png",
         "-p", "coarse_codec:=webp", "-p", "coarse_quality:=80", "-p", "input_qos:=reliable",
-        "-p", "input_depth:=50", "-p", "publish_ssm:=true", "-p", "diagnostics_period:=0.5",
+        "-p", "input_depth:=50", "-p", "keep_latest:=false",  # every frame of the bag, in order
+        "-p", "publish_ssm:=true", "-p", "diagnostics_period:=0.5",
         "-r", f"__node:={ENCODER}"],
         tmp_path / "encoder.log")
     decoder = Process.script("spic_decoder", [
@@ -58,6 +59,7 @@ def test_bag_frames_come_back_at_size_with_the_encoders_ssm(ros, tmp_path, camvi
     def on_diagnostics(msg):
         for status in msg.status:
             diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
+            diagnostics[status.name]["hardware_id"] = status.hardware_id
 
     qos = reliable_qos(50)
     node.create_subscription(Image, "/cam/decoded", keep("decoded"), qos)
@@ -99,6 +101,8 @@ def test_bag_frames_come_back_at_size_with_the_encoders_ssm(ros, tmp_path, camvi
         assert np.mean(np.abs(decoded.astype(int) - originals[i])) < 20  # a plausible rebuild
     stats = diagnostics[f"spic_encoder: {ENCODER}"]
     assert stats["frames_in"] == stats["frames_out"] == str(FRAMES)
+    # the camera's frame_id, as diagnostic_updater users expect
+    assert stats["hardware_id"] == diagnostics[f"spic_decoder: {DECODER}"]["hardware_id"] == "camera"
     assert float(stats["bpp_total"]) > 0
 
 

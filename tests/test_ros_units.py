@@ -51,11 +51,11 @@ def test_array_to_image_round_trip_and_header():
 
 
 def test_conversion_rejects_before_allocating():
-    huge = Image(height=5_000, width=5_000, encoding="rgb8", step=15_000, data=b"\x00" * 12)
+    huge = Image(height=2_000, width=2_000, encoding="rgb8", step=6_000, data=b"\x00" * 12)
     with pytest.raises(ImageTooLargeError):
-        image_to_rgb(huge, max_pixels=10_000_000)
+        image_to_rgb(huge, max_pixels=3_000_000)
     with pytest.raises(ImageFormatError, match="expected step"):
-        image_to_rgb(huge)  # within the default limit, but 12 bytes cannot be 5000 rows
+        image_to_rgb(huge)  # within the default limit, but 12 bytes cannot be 2000 rows
     with pytest.raises(ImageFormatError, match="unsupported encoding"):
         image_to_rgb(Image(height=1, width=1, encoding="32FC1", step=4, data=b"\x00" * 4))
     with pytest.raises(ImageFormatError, match="mono8"):
@@ -73,19 +73,69 @@ def test_diagnostics_report_counters_means_and_warn_on_rejects():
         stats.count("frames_in")
         stats.count("frames_out")
         stats.record({"bytes": 100 + i, "latency_total_ms": 10.0})
-    array = diagnostic_array(Time(), "spic_encoder: x", stats)
+    array = diagnostic_array(Time(), "spic_encoder: x", "camera_front", stats)
     status = array.status[0]
     values = {kv.key: kv.value for kv in status.values}
-    assert status.level == DiagnosticStatus.OK
+    assert status.level == DiagnosticStatus.OK and status.hardware_id == "camera_front"
     assert values["frames_in"] == "4" and values["bytes"] == "101.5"
     assert values["latency_total_ms"] == "10" and float(values["fps"]) > 0
     assert float(values["kbit_s"]) == pytest.approx(8e-3 * 101.5 * float(values["fps"]), rel=1e-3)
     stats.count("frames_rejected", "ImageFormatError")
-    status = diagnostic_array(Time(), "spic_encoder: x", stats).status[0]
+    status = diagnostic_array(Time(), "spic_encoder: x", "cam", stats).status[0]
     values = {kv.key: kv.value for kv in status.values}
-    assert status.level == DiagnosticStatus.WARN and "1 frame(s) rejected" in status.message
+    assert status.level == DiagnosticStatus.ERROR and "rejected or failed 100%" in status.message
     assert values["rejected[ImageFormatError]"] == "1"
-    assert diagnostic_array(Time(), "x", stats).status[0].level == DiagnosticStatus.OK
+    status = diagnostic_array(Time(), "x", "cam", stats).status[0]
+    assert (status.level, status.message) == (DiagnosticStatus.OK, "no frames")
+
+
+def _window_level(limits, received=10, dropped=0, out=10, rejected=0, latency_ms=10.0):
+    from builtin_interfaces.msg import Time
+
+    from spic_ros.diagnostics import NodeStats, diagnostic_array
+
+    stats = NodeStats()
+    for _ in range(received):
+        stats.count("frames_in")
+    for counter, n in (("frames_dropped", dropped), ("frames_out", out),
+                       ("frames_rejected", rejected)):
+        for _ in range(n):
+            stats.count(counter, "PayloadError" if counter == "frames_rejected" else None)
+    for _ in range(out):
+        stats.record({"latency_total_ms": latency_ms})
+    status = diagnostic_array(Time(), "spic_decoder: d", "cam", stats, limits).status[0]
+    return status.level, status.message
+
+
+def test_diagnostic_levels_follow_drop_reject_and_latency_thresholds():
+    from diagnostic_msgs.msg import DiagnosticStatus as S
+
+    from spic_ros.diagnostics import HealthThresholds
+
+    limits = HealthThresholds(warn_drop_rate=0.1, error_drop_rate=0.5, warn_reject_rate=0.05,
+                              error_reject_rate=0.5, warn_latency_ms=100, error_latency_ms=1000)
+    assert _window_level(limits)[0] == S.OK
+    assert _window_level(limits, dropped=2, out=8) == (S.WARN, "dropped 20%")
+    assert _window_level(limits, dropped=6, out=4)[0] == S.ERROR
+    assert _window_level(limits, out=9, rejected=1) == (S.WARN, "rejected or failed 10%")
+    assert _window_level(limits, out=4, rejected=6)[0] == S.ERROR
+    assert _window_level(limits, latency_ms=150) == (S.WARN, "mean latency 150 ms")
+    level, message = _window_level(limits, latency_ms=5000, dropped=2, out=8)
+    assert level == S.ERROR and message == "dropped 20%, mean latency 5000 ms"
+
+
+def test_threshold_parameters_derive_from_the_defaults():
+    from spic_ros.decoder_node import PARAMS as DECODER
+    from spic_ros.diagnostics import HealthThresholds
+    from spic_ros.encoder_node import PARAMS as ENCODER
+    from spic_ros.params import defaults
+
+    for params in (ENCODER, DECODER):
+        limits = HealthThresholds.from_params(defaults(params))
+        assert limits == HealthThresholds()
+        described = [p for p in params if p.name.startswith("diagnostics_") and "_rate" in p.name]
+        assert described and all(p.float_range == (0.0, 1.0) and p.description
+                                 for p in described)
 
 
 def test_latest_slot_keeps_only_the_newest():
@@ -125,10 +175,12 @@ def test_stamp_pairer_pairs_by_stamp_and_bounds_memory():
 
 
 def test_option_parsing():
-    from spic_ros.params import key_value_list, parse_options, topic_name
+    from spic_ros.params import format_options, key_value_options, parse_options, topic_name
 
-    assert parse_options(["steps=20", "", "model=a.onnx", "scale=-1"]) == {
-        "steps": 20, "model": "a.onnx", "scale": -1}
-    assert key_value_list(["a=1", ""]) is None and "KEY=VALUE" in key_value_list(["oops"])
+    options = parse_options("steps=20, ,model=a.onnx,scale=-1")
+    assert options == {"steps": 20, "model": "a.onnx", "scale": -1}
+    assert parse_options(format_options(options)) == options and parse_options("") == {}
+    assert key_value_options("a=1,") is None and "KEY=VALUE" in key_value_options("oops")
+    assert "twice" in key_value_options("a=1,a=2")
     assert topic_name("/camera/image_raw") is None and topic_name("rel/t_2") is None
     assert topic_name("/a//b") and topic_name("/1abc") and topic_name("/a b")

@@ -57,6 +57,18 @@ def test_refuses_mismatched_inputs(recon):
         small.reconstruct(coarse, labels, CAMVID11, 4)
 
 
+def test_knows_the_coarse_codec_it_was_trained_on(recon):
+    """The weights record BPG q35; another codec is refused, any BPG quality is taken."""
+    assert (recon.card.coarse.codec, recon.card.coarse.quality) == ("bpg", 35)
+    coarse, labels = scene()
+    with pytest.raises(UnsupportedInputError, match="trained on bpg q35 coarse images, got webp"):
+        recon.reconstruct(coarse, labels, CAMVID11, 4, coarse_codec="webp", coarse_quality=75)
+    for quality in (20, 35, 51, None):
+        out = recon.reconstruct(coarse, labels, CAMVID11, 4, coarse_codec="bpg",
+                                coarse_quality=quality)
+        assert out.shape == (60, 84, 3)
+
+
 def test_string_options_from_ros_parameters_are_coerced():
     recon = ScsrdmReconstructor(steps="2", guidance_scale="1.5", bf16="false", t_start="100")
     assert recon.sampling.num_steps == 2 and recon.sampling.guidance_scale == 1.5

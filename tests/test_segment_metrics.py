@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spic.eval.confusion import ConfusionMatrix
+from spic.confusion import ConfusionMatrix
 
 
 def test_hand_computed_iou_and_accuracy():

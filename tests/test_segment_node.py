@@ -50,7 +50,7 @@ def test_vehicle_node_segments_with_backend(backend, models_dir, camvid_dir, tmp
     os.environ.update({k: env[k] for k in ("ROS_AUTOMATIC_DISCOVERY_RANGE", "ROS_LOG_DIR")})
     cmd = [sys.executable, "-c", "from spic_ros.encoder_node import main; raise SystemExit(main())",
            "--ros-args", "-p", "image_topic:=/seg_test/image", "-p", "publish_ssm:=true",
-           "-p", "segmenter_options:=[threads=1]", "-p", "input_qos:=reliable", *node_args]
+           "-p", "segmenter_options:=threads=1", "-p", "input_qos:=reliable", *node_args]
     log = open(tmp_path / "node.log", "w")
     node_proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     rclpy.init(domain_id=domain)

@@ -12,7 +12,7 @@ from spic.datasets import load_samples, read_labels, read_rgb
 from spic.segmentation import SEGMENTERS, FrameError, create_segmenter
 from spic.segmentation.checkpoint import CheckpointError, load_model, save_model
 from spic.segmentation.export import export_onnx
-from spic.eval.confusion import ConfusionMatrix
+from spic.confusion import ConfusionMatrix
 from spic.segmentation.spic_net import SpicSegNet, SpicSegNetConfig
 from spic.segmentation.spic_segmenter import DEFAULT_WEIGHTS, SpicSegmenter
 
@@ -93,3 +93,27 @@ def test_onnx_export_gives_the_same_labels(tmp_path, val_frames):
 def test_unknown_runtime_is_rejected():
     with pytest.raises(ValueError, match="runtime"):
         SpicSegmenter(runtime="tensorrt")
+
+
+def test_embedded_weights_ship_their_onnx_graph_hash_checked(tmp_path):
+    """Start-up loads the shipped graph (no export); it is the export of exactly these weights,
+    and a graph that no longer matches its weights is refused, not run."""
+    import shutil
+
+    from spic.segmentation.export import ONNX_FILE, onnx_bytes, shipped_onnx
+
+    graph = shipped_onnx(DEFAULT_WEIGHTS)
+    assert graph is not None and graph == onnx_bytes(load_model(DEFAULT_WEIGHTS))
+    folder = tmp_path / "weights"
+    shutil.copytree(DEFAULT_WEIGHTS, folder)
+    frame = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    assert np.array_equal(SpicSegmenter(folder).segment(frame),
+                          SpicSegmenter(DEFAULT_WEIGHTS).segment(frame))
+    model = load_model(folder)
+    with torch.no_grad():
+        next(model.parameters()).add_(0.5)  # retrained weights, stale graph
+    save_model(model, folder)
+    with pytest.raises(CheckpointError, match="not exported from these weights"):
+        SpicSegmenter(folder)
+    (folder / ONNX_FILE).unlink()  # a folder without a graph is exported at load
+    assert SpicSegmenter(folder).segment(frame).shape == (64, 96)

@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
+
+from publish import git_commit, write_block
 
 FIELDS = ("num_frames", "bpp", "bpp_ssm", "bpp_coarse", "psnr", "lpips_alex", "psnr_coarse",
           "psnr_coarse_original", "seconds_decode")
-
-
-def _commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True, cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def row_summary(run: Path, method: str, point: str) -> dict | None:
@@ -81,13 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--row", action="append", required=True, metavar="TITLE=METHOD/POINT")
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--readme", type=Path,
+                        help="also write the table into this file's scsrdm-modes block")
     parser.add_argument("--command", default="", help="the commands that made the runs")
     parser.add_argument("--selection", default="{}",
                         help="JSON: which split chose the models, and what it chose")
     args = parser.parse_args(argv)
     runs = [r.partition("=")[::2] for r in args.run]
     rows = [r.partition("=")[::2] for r in args.row]
-    summary: dict = {"commit": _commit(), "command": args.command,
+    summary: dict = {"commit": git_commit(), "command": args.command,
                      "selection": json.loads(args.selection), "judges": {}, "runs": {}}
     for source, folder in runs:
         summary["runs"][source], summary["judges"][source] = {}, {}
@@ -106,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         print(args.markdown)
     else:
         print(markdown(summary))
+    if args.readme:
+        write_block(args.readme, "scsrdm-modes", markdown(summary))
     return 0
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,12 @@ from spic.datasets import read_labels, read_rgb
 from spic_ros.image_conversion import array_to_image
 
 STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
+#: Message packages whose types bags may name: ROS 2 common_interfaces, tf2, this project's.
+MESSAGE_PACKAGES = frozenset({
+    "actionlib_msgs", "builtin_interfaces", "diagnostic_msgs", "geometry_msgs", "nav_msgs",
+    "rosgraph_msgs", "sensor_msgs", "shape_msgs", "spic_ros", "std_msgs", "stereo_msgs",
+    "tf2_msgs", "trajectory_msgs", "visualization_msgs"})
+_MSG_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".webp")
 
 
@@ -49,16 +56,26 @@ class BagMessage:
 
 
 def message_class(msgtype: str):
-    """The rclpy class for ``pkg/msg/Name`` (also accepts ``pkg/Name``)."""
+    """The rclpy class for ``pkg/msg/Name`` (also accepts ``pkg/Name``).
+
+    Only packages in :data:`MESSAGE_PACKAGES` are imported: a bag's type names are data, and
+    must not choose which modules this process runs.
+    """
     parts = msgtype.split("/")
     if len(parts) == 2:
         parts = [parts[0], "msg", parts[1]]
-    if len(parts) != 3:
+    if len(parts) != 3 or parts[1] != "msg" or not _MSG_NAME.fullmatch(parts[2]):
         raise BagError(f"not a message type name: {msgtype!r}")
+    if parts[0] not in MESSAGE_PACKAGES:
+        raise BagError(f"message type {msgtype} is from package {parts[0]!r}, not one of the "
+                       f"allowed message packages ({', '.join(sorted(MESSAGE_PACKAGES))})")
     try:
-        return getattr(importlib.import_module(f"{parts[0]}.{parts[1]}"), parts[2])
+        cls = getattr(importlib.import_module(f"{parts[0]}.msg"), parts[2])
     except (ImportError, AttributeError) as exc:
         raise BagError(f"message type {msgtype} is not available: {exc}") from exc
+    if not hasattr(cls, "get_fields_and_field_types"):
+        raise BagError(f"{msgtype} is not a ROS message class")
+    return cls
 
 
 def deserialize(data: bytes, msgtype: str):

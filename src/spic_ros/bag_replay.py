@@ -39,8 +39,10 @@ def play_bag(node: Node, bag: str | Path, topics: list[str] | None = None, rate:
     """Publish the bag's messages on their topics (or ``remap``-ped names); returns the count.
 
     Timing follows the log timestamps divided by ``rate`` (``rate <= 0``: as fast as possible).
-    With ``wait_subscribers`` > 0, each topic first waits (up to ``discovery_timeout`` s) for
-    that many subscribers. Stops early when rclpy shuts down.
+    With ``wait_subscribers`` > 0, each played topic first waits (up to ``discovery_timeout``
+    s) for that many subscribers, so ``topics`` should name only topics that something reads
+    (an encoder segmenting its images does not read the bag's labels). Stops early when rclpy
+    shuts down.
     """
     available = bag_topics(bag)
     chosen = list(available) if topics is None else topics
@@ -55,7 +57,8 @@ def play_bag(node: Node, bag: str | Path, topics: list[str] | None = None, rate:
         if wait_subscribers and not wait_for(
                 lambda: pub.get_subscription_count() >= wait_subscribers, discovery_timeout):
             raise TimeoutError(f"no subscriber on {remap.get(topic, topic)} after "
-                               f"{discovery_timeout} s")
+                               f"{discovery_timeout} s (play only the topics that are read: "
+                               f"--topics)")
     count = 0
     while True:
         first_log = None

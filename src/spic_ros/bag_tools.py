@@ -5,7 +5,8 @@
     spic_bag_record out_bag /camera/image_raw/spic /camera/image_decoded --count 100
 
 Each accepts ROS arguments after ``--ros-args`` (e.g. ``-r /camera/image_raw:=/cam`` to
-remap a played topic). Library API: :mod:`spic_ros.bag_io`,
+remap a played topic). Player and recorder run Fast DDS with the large-frames profile
+(:mod:`spic_ros.dds_profile`). Library API: :mod:`spic_ros.bag_io`,
 :mod:`spic_ros.bag_replay`.
 """
 
@@ -22,12 +23,24 @@ from rclpy.utilities import remove_ros_args
 
 from spic_ros.bag_io import STORAGES, images_to_bag
 from spic_ros.bag_replay import BagRecorder, play_bag, wait_for
+from spic_ros.dds_profile import use_default_profile
 from spic_ros.qos import INPUT_QOS_CHOICES, input_qos
 
 
 def _parse(parser: argparse.ArgumentParser, args: list[str] | None) -> argparse.Namespace:
     argv = sys.argv if args is None else args
     return parser.parse_args(remove_ros_args(argv)[1:])
+
+
+def _init_ros(prog: str, args: list[str] | None) -> bool:
+    """``rclpy.init`` with the DDS profile; False (and one line on stderr) when unusable."""
+    try:
+        use_default_profile()
+    except ValueError as exc:
+        sys.stderr.write(f"{prog}: error: {exc}\n")
+        return False
+    rclpy.init(args=sys.argv if args is None else args)
+    return True
 
 
 def from_images_main(args: list[str] | None = None) -> int:
@@ -60,15 +73,18 @@ def play_main(args: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=1.0, help="speed factor (<= 0: no delay)")
     parser.add_argument("--loop", action="store_true")
     parser.add_argument("--wait-subscribers", type=int, default=0, metavar="N",
-                        help="wait for N subscribers per topic before playing")
+                        help="wait for N subscribers per played topic before playing")
+    parser.add_argument("--discovery-timeout", type=float, default=30.0, metavar="S",
+                        help="seconds to wait for those subscribers")
     parser.add_argument("--qos", choices=INPUT_QOS_CHOICES, default="reliable")
     parser.add_argument("--depth", type=int, default=100)
     a = _parse(parser, args)
-    rclpy.init(args=sys.argv if args is None else args)
+    if not _init_ros("spic_bag_play", args):
+        return 1
     node = Node("spic_bag_play")
     try:
         n = play_bag(node, a.bag, a.topics, a.rate, a.loop, input_qos(a.qos, a.depth),
-                     a.wait_subscribers)
+                     a.wait_subscribers, a.discovery_timeout)
         print(f"published {n} messages")
         return 0
     except (ValueError, OSError, TimeoutError) as exc:
@@ -112,7 +128,8 @@ def record_main(args: list[str] | None = None) -> int:
     parser.add_argument("--qos", choices=INPUT_QOS_CHOICES, default="reliable")
     parser.add_argument("--depth", type=int, default=100)
     a = _parse(parser, args)
-    rclpy.init(args=sys.argv if args is None else args)
+    if not _init_ros("spic_bag_record", args):
+        return 1
     node = Node("spic_bag_record")
     recorder = None
     try:

@@ -1,8 +1,10 @@
 """``spic_composed``: encoder and decoder nodes in one process on a multi-threaded executor.
 
 For pip-only machines without ``ros2 launch``: parameters are set per node with the usual
-remapping syntax, e.g. ``--ros-args -p spic_encoder:ssm_codec:=flif`` or one YAML file
-holding both nodes' sections (``--ros-args --params-file config/composed.yaml``).
+remapping syntax, e.g. ``--ros-args -p spic_encoder:ssm_codec:=flif``, or with the nodes'
+parameters files (``--params-file config/encoder.yaml --params-file config/decoder.yaml``).
+A parameter given without a node name reaches both nodes, so each must declare it (an
+unknown parameter is a configuration error).
 """
 
 from __future__ import annotations

@@ -3,34 +3,52 @@
 Subscribes ``input_topic`` (reliable, bounded depth) and publishes the reconstruction with the
 original header on ``output_topic`` and the decoded SSM (mono8) on ``ssm_topic`` (default
 ``<output_topic>/ssm``, so two cameras never share it; ``publish_ssm: false`` turns it off).
-Decoding runs on a worker thread that always takes the newest frame: when decoding is slower
-than the input, older frames are skipped and counted (``frames_dropped``), never queued.
-Bad payloads are rejected with a throttled log and counted; the node keeps running.
+Every frame's payload is checked and its map decoded on arrival (cheap, and inter-coded maps
+need every previous map); reconstruction runs on a worker thread that always takes the newest
+frame: when it is slower than the input, older frames are skipped and counted
+(``frames_dropped``), never queued. An inter-coded map whose reference is missing (joined
+mid-stream, a lost frame) is rejected and counted (``MissingReferenceError``) until the next
+keyframe.
+Bad payloads are rejected with a throttled log and counted; anything else that fails for one
+frame (conversion, publishing) is counted in ``frames_failed``; the worker keeps going.
 The default reconstructor is ``scsrdm`` (the embedded CamVid model); frames it refuses (another
-label set or downscale, a frame above its size limit) are rebuilt by ``fallback_reconstructor``
-(default ``bicubic``), counted (``frames_fallback``) and logged, never dropped.
+label set or downscale, a frame above its size limit) are rebuilt by ``fallback_reconstructor``,
+counted (``frames_fallback``) and logged, never dropped. On shutdown a reconstruction in
+progress is cancelled between diffusion steps, so the node stops within one step.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
+import numpy as np
+
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
-from spic.codecs import DEFAULT_MAX_PIXELS
-from spic.pipeline import DecoderConfig, SemanticDecoder
+from spic.cancellation import Cancelled, cancel_when, raise_if_cancelled
+from spic.codecs import CODECS
+from spic.payload import SemanticPayload
+from spic.pipeline import DecoderConfig, SemanticDecoder, ssm_codec_refusal
 from spic.reconstruction import RECONSTRUCTORS
-from spic_ros.diagnostics import NodeStats, diagnostic_array
+from spic_ros.diagnostics import (HealthThresholds, NodeStats, diagnostic_array, diagnostic_name,
+                                  threshold_params)
 from spic_ros.frame_message import msg_to_payload
 from spic_ros.image_conversion import array_to_image
-from spic_ros.latest_slot import LatestSlot
+from spic_ros.latest_slot import LatestWorker
 from spic_ros.msg import SemanticFrame
-from spic_ros.params import Param, declare, key_value_list, one_of, parse_options, topic_name
+from spic_ros.params import (ConfigurationError, Param, codec_names, declare, format_options,
+                             key_value_options, name_list, one_of, parse_options, topic_name)
 from spic_ros.qos import reliable_qos
+
+#: The core defaults every parameter of the pipeline derives from.
+CORE = DecoderConfig()
+#: Seconds ``destroy_node`` waits for the worker: a cancelled reconstruction ends within one
+#: diffusion step, well inside launch's 5 s SIGINT grace period.
+WORKER_STOP_TIMEOUT = 3.0
 
 PARAMS = [
     Param("input_topic", "/camera/image_raw/spic", "SemanticFrame topic",
@@ -40,22 +58,44 @@ PARAMS = [
     Param("publish_ssm", True, "publish the decoded SSM (mono8) on ssm_topic", read_only=True),
     Param("ssm_topic", "", "decoded SSM topic; empty: <output_topic>/ssm (one per camera)",
           validator=topic_name, read_only=True),
-    Param("reconstructor", "scsrdm", "reconstructor registry name (bicubic: fast, no model)",
+    Param("reconstructor", CORE.reconstructor,
+          "reconstructor registry name (bicubic: fast, no model)",
           validator=one_of(RECONSTRUCTORS), read_only=True),
-    Param("reconstructor_options", [], "extra reconstructor options as KEY=VALUE strings",
-          validator=key_value_list, read_only=True),
-    Param("fallback_reconstructor", "bicubic", "reconstructor for frames the main one refuses "
-          "(another label set or downscale, too large); empty: reject them",
+    Param("reconstructor_options", format_options(CORE.reconstructor_options),
+          "extra reconstructor options, KEY=VALUE[,KEY=VALUE...]",
+          validator=key_value_options, read_only=True),
+    Param("fallback_reconstructor", CORE.fallback or "",
+          "reconstructor for frames the main one refuses (another label set or downscale, "
+          "too large); empty: reject them",
           validator=one_of(RECONSTRUCTORS, allow_empty=True), read_only=True),
-    Param("max_pixels", DEFAULT_MAX_PIXELS, "refuse frames declaring more pixels than this",
+    Param("max_pixels", CORE.max_pixels, "refuse frames declaring more pixels than this",
           int_range=(1, 2**31 - 1), read_only=True),
+    Param("max_pixels_per_byte", CORE.max_pixels_per_byte,
+          "refuse frames declaring more pixels per coded byte than this (amplification)",
+          int_range=(1, 2**31 - 1), read_only=True),
+    Param("ssm_codecs", ",".join(CORE.ssm_codecs or ()),
+          "SSM codecs accepted, NAME[,NAME...]; empty: every lossless, checked one",
+          validator=codec_names(ssm_codec_refusal), read_only=True),
+    Param("coarse_codecs", ",".join(CORE.coarse_codecs), "coarse codecs accepted, NAME[,NAME...]",
+          validator=codec_names(one_of(CODECS)), read_only=True),
     Param("input_depth", 10, "SemanticFrame subscription queue depth (reliable)",
           int_range=(1, 1000), read_only=True),
     Param("output_depth", 10, "image publisher queue depth (reliable)", int_range=(1, 1000),
           read_only=True),
     Param("diagnostics_period", 1.0, "seconds between /diagnostics messages",
           float_range=(0.1, 60.0), read_only=True),
+    *threshold_params(),
 ]
+
+
+def decoder_config(p: dict[str, Any]) -> DecoderConfig:
+    """The core configuration these parameter values describe."""
+    return DecoderConfig(reconstructor=p["reconstructor"],
+                         reconstructor_options=parse_options(p["reconstructor_options"]),
+                         fallback=p["fallback_reconstructor"] or None,
+                         max_pixels=p["max_pixels"], max_pixels_per_byte=p["max_pixels_per_byte"],
+                         ssm_codecs=name_list(p["ssm_codecs"]) or None,
+                         coarse_codecs=name_list(p["coarse_codecs"]))
 
 
 class DecoderNode(Node):
@@ -65,13 +105,21 @@ class DecoderNode(Node):
     EXTRA_COUNTERS = ("frames_fallback",)
 
     def __init__(self, node_name: str = "spic_decoder", **kwargs: Any) -> None:
+        # set before anything can fail: rclpy destroys a half-built node on shutdown
+        self._worker: LatestWorker[tuple[SemanticFrame, SemanticPayload, np.ndarray, float,
+                                         float]] = LatestWorker(
+            "spic_decoder", self._decode_newest, lambda: self.context.ok())
         super().__init__(node_name, **kwargs)
         self.params = p = declare(self, PARAMS)
         self.stats = NodeStats(self.EXTRA_COUNTERS)
-        self.decoder = SemanticDecoder(DecoderConfig(
-            reconstructor=p["reconstructor"],
-            reconstructor_options=parse_options(p["reconstructor_options"]),
-            max_pixels=p["max_pixels"], fallback=p["fallback_reconstructor"] or None))
+        self.hardware_id = self.get_fully_qualified_name()  # the camera's frame_id once seen
+        try:
+            self.decoder = SemanticDecoder(decoder_config(p))
+        except Exception as exc:  # unknown options, missing or corrupt weights, ...
+            raise ConfigurationError(
+                f"cannot create reconstructor {p['reconstructor']!r} (options "
+                f"{p['reconstructor_options']!r}, fallback {p['fallback_reconstructor']!r}): "
+                f"{exc}") from exc
         self.publisher = self.create_publisher(Image, p["output_topic"],
                                                reliable_qos(p["output_depth"]))
         ssm_topic = p["ssm_topic"] or p["output_topic"].rstrip("/") + "/ssm"
@@ -82,35 +130,65 @@ class DecoderNode(Node):
                                  reliable_qos(p["input_depth"]))
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(p["diagnostics_period"], self._publish_diagnostics)
-        self._slot: LatestSlot[tuple[SemanticFrame, float]] = LatestSlot()
-        self._worker = threading.Thread(target=self._work, name="spic_decoder", daemon=True)
+        self.add_post_set_parameters_callback(self._on_parameters_set)
         self._worker.start()
         fallback = p["fallback_reconstructor"] or "none (reject)"
         self.get_logger().info(f"{p['input_topic']} -> {p['output_topic']}: reconstructor "
                                f"{p['reconstructor']}, fallback {fallback}")
 
+    def _on_parameters_set(self, changed: list[Parameter]) -> None:
+        self.params.update({param.name: param.value for param in changed})
+
     def _on_frame(self, msg: SemanticFrame) -> None:
         self.stats.count("frames_in")
-        if self._slot.put((msg, time.perf_counter())):
-            self.stats.count("frames_dropped")
-
-    def _work(self) -> None:
-        while True:
-            item = self._slot.take()
-            if item is None:
-                return  # closed
-            self.decode_frame(*item)
-
-    def decode_frame(self, msg: SemanticFrame, received: float | None = None) -> None:
-        """Decode one SemanticFrame and publish the image (and SSM); count rejects."""
-        start = time.perf_counter()
+        received = time.perf_counter()
+        self.hardware_id = msg.header.frame_id or self.hardware_id
         try:
             payload = msg_to_payload(msg)
-            frame = self.decoder.decode(payload)
+            ssm = self.decoder.decode_map(payload)
         except ValueError as exc:  # every SpicError and unknown codec / label-set names
-            self.stats.count("frames_rejected", type(exc).__name__)
-            self.get_logger().warning(f"rejected frame: {exc}", throttle_duration_sec=5.0)
+            self._reject(exc)
             return
+        except Exception as exc:  # a failing codec must not take the node down
+            self.stats.count("frames_failed", type(exc).__name__)
+            self.get_logger().error(f"failed to decode a map: {exc!r}", throttle_duration_sec=5.0)
+            return
+        map_seconds = time.perf_counter() - received
+        if self._worker.put((msg, payload, ssm, received, map_seconds)):
+            self.stats.count("frames_dropped")
+
+    def _reject(self, exc: ValueError) -> None:
+        self.stats.count("frames_rejected", type(exc).__name__)
+        self.get_logger().warning(f"rejected frame: {exc}", throttle_duration_sec=5.0)
+
+    def _decode_newest(self, item: tuple) -> None:
+        """The worker's job: one frame's failure ends only it; stopping the node (destroyed,
+        or its context shut down by SIGINT) cancels it."""
+        try:
+            with cancel_when(self._worker.stopping):
+                self.decode_frame(*item)
+        except Cancelled:
+            return
+        except Exception as exc:  # conversion, publishing, statistics
+            if self._worker.stopping():
+                return  # publishers go away during shutdown
+            self.stats.count("frames_failed", type(exc).__name__)
+            self.get_logger().error(f"failed to publish a decoded frame: {exc!r}",
+                                    throttle_duration_sec=5.0)
+
+    def decode_frame(self, msg: SemanticFrame, payload: SemanticPayload, ssm: np.ndarray,
+                     received: float, map_seconds: float) -> None:
+        """Reconstruct one accepted frame (its map decoded on arrival, in ``map_seconds``)
+        and publish the image (and SSM); count rejects."""
+        start = time.perf_counter()
+        try:
+            frame = self.decoder.decode(payload, ssm=ssm)
+            raise_if_cancelled()  # shut down meanwhile: nothing left to publish or log to
+        except ValueError as exc:  # every SpicError and unknown codec / label-set names
+            self._reject(exc)
+            return
+        except Cancelled:
+            raise
         except Exception as exc:  # a failing part must not take the node down
             self.stats.count("frames_failed", type(exc).__name__)
             self.get_logger().error(f"failed to decode frame: {exc!r}", throttle_duration_sec=5.0)
@@ -127,19 +205,20 @@ class DecoderNode(Node):
         self.stats.count("frames_out")
         now = time.perf_counter()
         values = {"bytes": payload.num_bytes, "bpp_total": payload.bpp()["total"],
-                  "latency_total_ms": 1e3 * (now - start)}
-        if received is not None:
-            values["latency_queue_ms"] = 1e3 * (start - received)
+                  "latency_total_ms": 1e3 * (now - received),
+                  "latency_queue_ms": 1e3 * (start - received - map_seconds),
+                  "latency_ssm_decode_ms": 1e3 * map_seconds}
         values.update({f"latency_{k}_ms": 1e3 * v for k, v in self.decoder.timings.items()})
         self.stats.record(values)
 
     def _publish_diagnostics(self) -> None:
-        self.diagnostics.publish(diagnostic_array(self.get_clock().now().to_msg(),
-                                                  f"spic_decoder: {self.get_name()}", self.stats))
+        self.diagnostics.publish(diagnostic_array(
+            self.get_clock().now().to_msg(), diagnostic_name("spic_decoder", self),
+            self.hardware_id, self.stats, HealthThresholds.from_params(self.params)))
 
     def destroy_node(self) -> None:
-        self._slot.close()
-        self._worker.join(timeout=5.0)
+        """Cancel the reconstruction in progress (between diffusion steps), then destroy."""
+        self._worker.stop(WORKER_STOP_TIMEOUT)
         super().destroy_node()
 
 

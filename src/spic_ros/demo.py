@@ -18,9 +18,8 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -31,7 +30,8 @@ from PIL import Image as PILImage
 from spic.codecs import create_codec
 from spic.eval.psnr import psnr
 from spic.labelsets import get_label_set
-from spic.payload import SemanticPayload
+from spic_ros.dds_profile import use_default_profile
+from spic_ros.loopback import Loopback, stamp_key
 
 NAMESPACE = "/spic_demo"
 
@@ -40,22 +40,6 @@ NAMESPACE = "/spic_demo"
 class SourceFrame:
     image: object              # sensor_msgs/Image as it will be published
     labels: object | None      # mono8 sensor_msgs/Image with the same header, or None
-
-
-@dataclass
-class Result:
-    """What came back for one frame."""
-
-    frame: object | None = None     # SemanticFrame
-    decoded: object | None = None   # rgb8 Image
-    ssm: object | None = None       # mono8 Image
-    encoder_ssm: object | None = None  # mono8 Image: the SSM the encoder coded
-    sent: float = 0.0
-    done_at: float = 0.0
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def complete(self) -> bool:
-        return None not in (self.frame, self.decoded, self.ssm, self.encoder_ssm)
 
 
 def _stamped(msg, index: int, fps: float):
@@ -107,114 +91,16 @@ def bag_source(bag: Path, topic: str | None, labels_topic: str, frames: int) -> 
             return
 
 
-class Demo:
-    """Owns the nodes, the collector subscriptions and the per-frame results."""
-
-    def __init__(self, args: argparse.Namespace, live_topic: str | None, with_labels: bool) -> None:
-        import rclpy
-        from rclpy.executors import MultiThreadedExecutor
-        from rclpy.node import Node
-        from rclpy.parameter import Parameter
-        from sensor_msgs.msg import Image
-
-        from spic_ros.config_files import config_file
-        from spic_ros.decoder_node import DecoderNode
-        from spic_ros.encoder_node import EncoderNode
-        from spic_ros.msg import SemanticFrame
-        from spic_ros.qos import reliable_qos
-
-        rclpy.init(args=["spic-demo", "--ros-args",
-                         "--params-file", str(config_file("encoder.yaml")),
-                         "--params-file", str(config_file("decoder.yaml"))])
-        self.live = live_topic is not None
-        image_topic = live_topic or f"{NAMESPACE}/image"
-        enc = {"image_topic": image_topic, "output_topic": f"{NAMESPACE}/spic",
-               "labels_topic": f"{NAMESPACE}/labels" if with_labels else "", "publish_ssm": True}
-        if not live_topic:
-            enc.update(input_qos="reliable", input_depth=100)
-        for key in ("segmenter", "segmenter_model", "ssm_codec", "coarse_codec",
-                    "coarse_quality"):
-            if getattr(args, key) is not None:
-                enc[key] = getattr(args, key)
-        dec = {"input_topic": f"{NAMESPACE}/spic", "output_topic": f"{NAMESPACE}/decoded",
-               "ssm_topic": f"{NAMESPACE}/decoded/ssm", "input_depth": 100}
-        if args.reconstructor:
-            dec["reconstructor"] = args.reconstructor
-        if args.reconstructor_option:
-            dec["reconstructor_options"] = args.reconstructor_option
-        self.encoder = EncoderNode(parameter_overrides=[Parameter(k, value=v) for k, v in enc.items()])
-        self.decoder = DecoderNode(parameter_overrides=[Parameter(k, value=v) for k, v in dec.items()])
-        self.node = Node("spic_demo")
-        qos = reliable_qos(100)
-        if not live_topic:  # file sources are published by this node; live ones by the camera
-            self.image_pub = self.node.create_publisher(Image, image_topic, qos)
-            self.labels_pub = self.node.create_publisher(Image, f"{NAMESPACE}/labels", qos)
-        self.results: dict[tuple[int, int], Result] = {}
-        self.originals: dict[tuple[int, int], object] = {}
-        self._lock = threading.Lock()
-        for cls, topic, slot in ((SemanticFrame, f"{NAMESPACE}/spic", "frame"),
-                                 (Image, f"{NAMESPACE}/decoded", "decoded"),
-                                 (Image, f"{NAMESPACE}/decoded/ssm", "ssm"),
-                                 (Image, f"{NAMESPACE}/spic/ssm", "encoder_ssm")):
-            self.node.create_subscription(cls, topic, self._collector(slot), qos)
-        if live_topic:
-            from rclpy.qos import qos_profile_sensor_data
-            self.node.create_subscription(Image, live_topic, self._on_live, qos_profile_sensor_data)
-        self.executor = MultiThreadedExecutor()
-        for n in (self.encoder, self.decoder, self.node):
-            self.executor.add_node(n)
-        self._spin = threading.Thread(target=self.executor.spin, daemon=True)
-        self._spin.start()
-
-    def _result(self, header) -> Result:
-        key = (header.stamp.sec, header.stamp.nanosec)
-        with self._lock:
-            return self.results.setdefault(key, Result())
-
-    def _collector(self, slot: str):
-        def on_message(msg) -> None:
-            result = self._result(msg.header)
-            setattr(result, slot, msg)
-            if result.complete() and not result.done.is_set():
-                result.done_at = time.perf_counter()
-                result.done.set()
-        return on_message
-
-    def _on_live(self, msg) -> None:
-        self.originals[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = msg
-
-    def live_done(self) -> list:
-        """Stamps of live frames that came back and whose original this node also received."""
-        with self._lock:
-            return sorted(k for k, r in self.results.items()
-                          if r.done.is_set() and k in self.originals)
-
-    def wait_discovery(self, timeout: float = 30.0) -> None:
-        from spic_ros.bag_replay import wait_for
-        if not wait_for(lambda: (self.live or self.image_pub.get_subscription_count() > 0)
-                        and self.decoder.count_publishers(f"{NAMESPACE}/spic") > 0
-                        and self.node.count_publishers(f"{NAMESPACE}/decoded/ssm") > 0
-                        and self.node.count_publishers(f"{NAMESPACE}/spic/ssm") > 0, timeout):
-            raise TimeoutError("encoder/decoder topics not discovered")
-
-    def send(self, frame: SourceFrame, timeout: float) -> Result:
-        """Publish one frame (and its labels) and wait until everything came back."""
-        result = self._result(frame.image.header)
-        self.originals[(frame.image.header.stamp.sec, frame.image.header.stamp.nanosec)] = frame.image
-        result.sent = time.perf_counter()
-        if frame.labels is not None:
-            self.labels_pub.publish(frame.labels)
-        self.image_pub.publish(frame.image)
-        result.done.wait(timeout)
-        return result
-
-    def close(self) -> None:
-        import rclpy
-        self.executor.shutdown()
-        self._spin.join(timeout=5.0)  # no spinning thread may outlive the context
-        for n in (self.encoder, self.decoder, self.node):
-            n.destroy_node()
-        rclpy.try_shutdown()
+def start_loopback(args: argparse.Namespace, live_topic: str | None,
+                   with_labels: bool) -> Loopback:
+    """The nodes with the parts chosen on the command line (node defaults otherwise)."""
+    enc = {key: getattr(args, key) for key in ("segmenter", "segmenter_model", "ssm_codec",
+                                               "coarse_codec", "coarse_quality")
+           if getattr(args, key) is not None}
+    dec = {"reconstructor": args.reconstructor} if args.reconstructor else {}
+    if args.reconstructor_option:
+        dec["reconstructor_options"] = ",".join(args.reconstructor_option)
+    return Loopback(NAMESPACE, enc, dec, live_topic=live_topic, labels=with_labels)
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
@@ -223,25 +109,21 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([bar, tile], axis=0)
 
 
-def _report(demo: Demo, keys: list, out: Path, started: float, args, source: str) -> dict:
+def _report(demo: Loopback, keys: list, originals: dict, out: Path, started: float, args,
+            source: str) -> dict:
+    from spic_ros.frame_message import msg_to_payload
     from spic_ros.image_conversion import image_to_labels, image_to_rgb
     frames_dir = out / "frames"
     frames_dir.mkdir(parents=True, exist_ok=True)
     per_frame, rows = [], []
     for i, key in enumerate(keys):
-        r = demo.results.get(key)
-        if r is None or not r.complete():
+        r = demo.records.get(key)
+        if r is None or not r.done.is_set():
             continue
-        original = image_to_rgb(demo.originals[key])
+        original = image_to_rgb(originals[key])
         decoded = image_to_rgb(r.decoded)
         ssm = image_to_labels(r.ssm)
-        payload = SemanticPayload(
-            width=r.frame.width, height=r.frame.height, encoding=r.frame.encoding,
-            label_set=r.frame.label_set, num_classes=r.frame.num_classes,
-            ssm_codec=r.frame.ssm_codec, ssm_data=bytes(r.frame.ssm_data),
-            coarse_codec=r.frame.coarse_codec, coarse_quality=r.frame.coarse_quality,
-            coarse_width=r.frame.coarse_width, coarse_height=r.frame.coarse_height,
-            downscale=r.frame.downscale, coarse_data=bytes(r.frame.coarse_data))
+        payload = msg_to_payload(r.frame)
         PILImage.fromarray(decoded).save(frames_dir / f"{i:04d}.png")
         bpp = payload.bpp()
         per_frame.append({
@@ -250,7 +132,8 @@ def _report(demo: Demo, keys: list, out: Path, started: float, args, source: str
             "bpp_coarse": bpp["coarse"], "psnr_db": round(psnr(original, decoded), 3),
             "ssm_exact": bool(np.array_equal(ssm, image_to_labels(r.encoder_ssm))),
             # publish -> all outputs received; unknown for live topics (not published here)
-            "latency_ms": None if demo.live else round(1e3 * (r.done_at - r.sent), 3),
+            "latency_ms": None if demo.live else round(1e3 * (max(r.arrived.values()) - r.sent),
+                                                       3),
         })
         if len(rows) < args.sheet_rows:
             coarse = create_codec(payload.coarse_codec).decode(payload.coarse_data)
@@ -337,12 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", help="image topic inside a bag")
     p.add_argument("--labels", type=Path, help="label folder for an image-folder source")
     p.add_argument("--labels-topic", default="/camera/labels", help="label topic inside a bag")
-    p.add_argument("--segmenter", help="segmenter registry name (default: config/encoder.yaml)")
+    p.add_argument("--segmenter", help="segmenter registry name (default: the encoder node's)")
     p.add_argument("--segmenter-model", help="model file for the segmenter")
-    p.add_argument("--ssm-codec", help="lossless SSM codec (default: config/encoder.yaml)")
-    p.add_argument("--coarse-codec", help="coarse codec (default: config/encoder.yaml)")
+    p.add_argument("--ssm-codec", help="lossless SSM codec (default: the encoder node's)")
+    p.add_argument("--coarse-codec", help="coarse codec (default: the encoder node's)")
     p.add_argument("-q", "--coarse-quality", type=int, help="coarse codec quality")
-    p.add_argument("--reconstructor", help="reconstructor (default: config/decoder.yaml, "
+    p.add_argument("--reconstructor", help="reconstructor (default: the decoder node's, "
                    "scsrdm; bicubic: fast)")
     p.add_argument("--reconstructor-option", action="append", metavar="KEY=VALUE",
                    help="reconstructor option (repeatable), e.g. steps=20")
@@ -376,24 +259,28 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"spic-demo: {args.source} is not a rosbag2, image folder or /topic\n")
         return 2
     try:
-        demo = Demo(args, live, with_labels)
+        use_default_profile()
+        demo = start_loopback(args, live, with_labels)
     except Exception as exc:  # configuration errors: report, don't trace
         sys.stderr.write(f"spic-demo: cannot start the nodes: {exc}\n")
         return 1
     try:
         demo.wait_discovery()
-        keys = []
         if live:
+            def live_done() -> list:
+                return [k for k in demo.done() if k in demo.originals]
             deadline = time.monotonic() + args.timeout
-            while time.monotonic() < deadline and len(demo.live_done()) < (args.frames or 12):
+            while time.monotonic() < deadline and len(live_done()) < (args.frames or 12):
                 time.sleep(0.05)
-            keys = demo.live_done()[: args.frames or 12]
+            keys, originals = live_done()[: args.frames or 12], demo.originals
         else:
-            for frame in frames:
-                key = (frame.image.header.stamp.sec, frame.image.header.stamp.nanosec)
+            keys, originals = [], {}
+            for frame in frames:  # lock-step: the next frame once this one came back
+                key = stamp_key(frame.image.header)
                 keys.append(key)
-                demo.send(frame, args.timeout)
-        summary = _report(demo, keys, args.output, started, args, source)
+                originals[key] = frame.image
+                demo.send(frame.image, frame.labels).done.wait(args.timeout)
+        summary = _report(demo, keys, originals, args.output, started, args, source)
     except (ValueError, OSError, TimeoutError, RuntimeError) as exc:
         sys.stderr.write(f"spic-demo: error: {exc}\n")
         return 1

@@ -3,10 +3,10 @@
     spic_evaluate_bag BAG [--topic /camera/image_raw] [--labels-topic /camera/labels]
                       [--mode nodes|offline] [--rate 1.0] [--out report.json]
 
-``nodes`` (default): the encoder and decoder nodes run in this process on a multi-threaded
-executor and talk over real DDS topics; the bag's images are published at the bag's own
-timing scaled by ``--rate`` (``--rate 0``: lock-step, the next frame once the previous came
-back, so nothing is dropped). ``offline``: the same parts through ``spic.pipeline``
+``nodes`` (default): the encoder and decoder nodes run in this process
+(:mod:`spic_ros.loopback`, shared with ``spic-demo``) and talk over real DDS topics; the
+bag's images are published at the bag's own timing scaled by ``--rate`` (``--rate 0``:
+lock-step, the next frame once the previous came back, so nothing is dropped). ``offline``: the same parts through ``spic.pipeline``
 without ROS. Reports bandwidth (bytes/s at the bag's frame rate, bpp), per-stage latency
 percentiles, frames dropped, and image metrics (PSNR, LPIPS-Alex; judge mIoU against the
 label images when the bag carries them on ``--labels-topic`` and a judge is available).
@@ -18,9 +18,8 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +42,6 @@ class FrameResult:
     encoded_at: float = 0.0
     decoded: np.ndarray | None = None
     decoded_at: float = 0.0
-    stages: dict[str, float] = field(default_factory=dict)  # seconds
-    done: threading.Event = field(default_factory=threading.Event)
 
 
 def percentiles(values: list[float]) -> dict[str, float] | None:
@@ -84,103 +81,32 @@ def load_frames(bag: Path, topic: str | None, labels_topic: str,
 
 
 def _node_parameters(args: argparse.Namespace) -> tuple[dict, dict]:
-    enc = {"image_topic": f"{NAMESPACE}/image", "output_topic": f"{NAMESPACE}/spic",
-           "input_qos": "reliable", "input_depth": args.queue_depth}  # measure SPIC, not DDS loss
+    """Parameter overrides of the parts chosen on the command line (node defaults otherwise)."""
+    # measure SPIC, not DDS loss: every frame is queued and encoded in order
+    enc = {"input_qos": "reliable", "input_depth": args.queue_depth, "keep_latest": False}
     for key in ("segmenter", "segmenter_model", "ssm_codec", "coarse_codec", "coarse_quality",
                 "downscale"):
         if getattr(args, key) is not None:
             enc[key] = getattr(args, key)
-    dec = {"input_topic": f"{NAMESPACE}/spic", "output_topic": f"{NAMESPACE}/decoded",
-           "publish_ssm": False}
-    if args.reconstructor:
-        dec["reconstructor"] = args.reconstructor
+    dec = {"reconstructor": args.reconstructor} if args.reconstructor else {}
     if args.reconstructor_option:
-        dec["reconstructor_options"] = args.reconstructor_option
+        dec["reconstructor_options"] = ",".join(args.reconstructor_option)
     return enc, dec
-
-
-def _stats_with_history(extra_counters: tuple[str, ...] = ()):
-    """A NodeStats that also keeps every per-frame record (for percentiles)."""
-    from spic_ros.diagnostics import NodeStats
-
-    class RecordingStats(NodeStats):
-        def __init__(self) -> None:
-            super().__init__(extra_counters)
-            self.history: list[dict[str, float]] = []
-
-        def record(self, values: dict[str, float]) -> None:
-            super().record(values)
-            self.history.append(dict(values))
-
-    return RecordingStats()
 
 
 def run_nodes(frames: list[FrameResult], args: argparse.Namespace) -> dict:
     """Publish the frames to real encoder/decoder nodes and collect what comes back."""
-    import rclpy
-    from rclpy.executors import MultiThreadedExecutor
-    from rclpy.node import Node
-    from rclpy.parameter import Parameter
-    from sensor_msgs.msg import Image
-
-    from spic_ros.bag_replay import wait_for
-    from spic_ros.config_files import config_file
-    from spic_ros.decoder_node import DecoderNode
-    from spic_ros.encoder_node import EncoderNode
     from spic_ros.frame_message import msg_to_payload
     from spic_ros.image_conversion import array_to_image, image_to_rgb
-    from spic_ros.msg import SemanticFrame
-    from spic_ros.qos import reliable_qos
+    from spic_ros.loopback import Loopback
 
-    rclpy.init(args=["spic_evaluate_bag", "--ros-args",
-                     "--params-file", str(config_file("encoder.yaml")),
-                     "--params-file", str(config_file("decoder.yaml"))])
     enc, dec = _node_parameters(args)
-    nodes: list = []
-    executor = MultiThreadedExecutor()
+    loop = Loopback(NAMESPACE, enc, dec, ssm=False, depth=max(100, args.queue_depth))
     try:
-        encoder = EncoderNode(parameter_overrides=[Parameter(k, value=v) for k, v in enc.items()])
-        nodes.append(encoder)
-        decoder = DecoderNode(parameter_overrides=[Parameter(k, value=v) for k, v in dec.items()])
-        nodes.append(decoder)
-        encoder.stats = _stats_with_history()
-        decoder.stats = _stats_with_history(DecoderNode.EXTRA_COUNTERS)
-        reconstructor = decoder.params["reconstructor"]
-        node = Node("spic_evaluate_bag")
-        nodes.append(node)
-        by_stamp = {f.stamp: f for f in frames}
-
-        def stamp_of(msg) -> int:
-            return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-
-        def on_frame(msg) -> None:
-            frame = by_stamp.get(stamp_of(msg))
-            if frame is not None:
-                frame.encoded_at = time.perf_counter()
-                frame.payload = msg_to_payload(msg)
-
-        def on_decoded(msg) -> None:
-            frame = by_stamp.get(stamp_of(msg))
-            if frame is not None:
-                frame.decoded_at = time.perf_counter()
-                frame.decoded = image_to_rgb(msg)
-                frame.done.set()
-
-        qos = reliable_qos(max(100, args.queue_depth))
-        publisher = node.create_publisher(Image, enc["image_topic"], qos)
-        node.create_subscription(SemanticFrame, enc["output_topic"], on_frame, qos)
-        node.create_subscription(Image, dec["output_topic"], on_decoded, qos)
-        for n in nodes:
-            executor.add_node(n)
-        spinner = threading.Thread(target=executor.spin, daemon=True)
-        spinner.start()
-        if not wait_for(lambda: publisher.get_subscription_count() > 0
-                        and node.count_publishers(enc["output_topic"]) > 0
-                        and node.count_publishers(dec["output_topic"]) > 0,
-                        args.discovery_timeout):
-            raise TimeoutError("encoder/decoder topics not discovered")
+        loop.wait_discovery(args.discovery_timeout)
         start = time.perf_counter()
         first = frames[0].stamp
+        records = []
         for frame in frames:
             msg = array_to_image(frame.original)
             msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(frame.stamp, 1_000_000_000)
@@ -189,72 +115,43 @@ def run_nodes(frames: list[FrameResult], args: argparse.Namespace) -> dict:
                 delay = start + (frame.stamp - first) / 1e9 / args.rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-            frame.sent = time.perf_counter()
-            publisher.publish(msg)
+            records.append(loop.send(msg))
             if args.rate <= 0:
-                frame.done.wait(args.timeout)
-        _wait_for_tail(frames, args.timeout)
-        enc_hist, dec_hist = list(encoder.stats.history), list(decoder.stats.history)
-        counters = {"encoder": dict(encoder.stats.counters),
-                    "decoder": dict(decoder.stats.counters)}
+                records[-1].done.wait(args.timeout)
+        loop.wait_for_tail(records, args.timeout)
+        counters = {"encoder": dict(loop.encoder.stats.counters),
+                    "decoder": dict(loop.decoder.stats.counters)}
+        reconstructor = loop.decoder.params["reconstructor"]
     finally:
-        executor.shutdown()
-        spinner.join(timeout=5.0)  # no spinning thread may outlive the context
-        for n in nodes:
-            n.destroy_node()
-        rclpy.try_shutdown()
+        loop.close()
+    for frame, record in zip(frames, records):
+        frame.sent = record.sent
+        if record.frame is not None:
+            frame.payload, frame.encoded_at = msg_to_payload(record.frame), record.arrived["frame"]
+        if record.decoded is not None:
+            frame.decoded, frame.decoded_at = image_to_rgb(record.decoded), record.arrived["decoded"]
     stages = {}
-    for prefix, history in (("encoder", enc_hist), ("decoder", dec_hist)):
-        keys = sorted({k for h in history for k in h if k.startswith("latency_")})
-        for key in keys:
-            stages[f"{prefix}.{key[len('latency_'):-len('_ms')]}"] = [
-                h[key] for h in history if key in h]
+    for side, measured in loop.measurements.items():
+        for key in sorted({k for m in measured for k in m if k.startswith("latency_")}):
+            stages[f"{side}.{key[len('latency_'):-len('_ms')]}"] = [
+                m[key] for m in measured if key in m]
     stages["transport+encode"] = [1e3 * (f.encoded_at - f.sent) for f in frames if f.payload]
     stages["end_to_end"] = [1e3 * (f.decoded_at - f.sent) for f in frames
                             if f.decoded is not None]
     return {"stages_ms": stages, "counters": counters, "reconstructor": reconstructor}
 
 
-def _wait_for_tail(frames: list[FrameResult], timeout: float) -> None:
-    """Wait until every frame is back, or nothing came back for a while (dropped frames):
-    3x the slowest end-to-end latency seen so far, at least 5 s; never beyond ``timeout``."""
-    deadline = time.perf_counter() + timeout
-    last_count, last_change = -1, time.perf_counter()
-    while time.perf_counter() < deadline:
-        back = [f for f in frames if f.done.is_set()]
-        if len(back) == len(frames):
-            return
-        now = time.perf_counter()
-        if len(back) != last_count:
-            last_count, last_change = len(back), now
-        slowest = max((f.decoded_at - f.sent for f in back), default=0.0)
-        if now - last_change > max(5.0, 3 * slowest):
-            return
-        time.sleep(0.05)
-
-
 def run_offline(frames: list[FrameResult], args: argparse.Namespace) -> dict:
     """The same parts through spic.pipeline, one frame after another, no ROS."""
-    from spic.pipeline import DecoderConfig, EncoderConfig, SemanticDecoder, SemanticEncoder
-    from spic_ros.decoder_node import PARAMS as DEC_PARAMS
-    from spic_ros.encoder_node import PARAMS as ENC_PARAMS
-    from spic_ros.params import parse_options
+    from spic.pipeline import SemanticDecoder, SemanticEncoder
+    from spic_ros.decoder_node import PARAMS as DEC_PARAMS, decoder_config
+    from spic_ros.encoder_node import PARAMS as ENC_PARAMS, encoder_config
+    from spic_ros.params import defaults
 
-    enc_defaults = {p.name: p.default for p in ENC_PARAMS}
-    dec_defaults = {p.name: p.default for p in DEC_PARAMS}
     enc, dec = _node_parameters(args)
-    enc, dec = {**enc_defaults, **enc}, {**dec_defaults, **dec}
-    options = parse_options(enc["segmenter_options"])
-    if enc["segmenter_model"]:
-        options["model"] = enc["segmenter_model"]
-    encoder = SemanticEncoder(EncoderConfig(
-        segmenter=enc["segmenter"], segmenter_options=options, ssm_codec=enc["ssm_codec"],
-        coarse_codec=enc["coarse_codec"], coarse_quality=enc["coarse_quality"],
-        downscale=enc["downscale"]))
-    decoder = SemanticDecoder(DecoderConfig(
-        reconstructor=dec["reconstructor"],
-        reconstructor_options=parse_options(dec["reconstructor_options"]),
-        fallback=dec["fallback_reconstructor"] or None))
+    encoder = SemanticEncoder(encoder_config({**defaults(ENC_PARAMS), **enc}))
+    dec = {**defaults(DEC_PARAMS), **dec}
+    decoder = SemanticDecoder(decoder_config(dec))
     stages: dict[str, list[float]] = {}
     fallbacks = 0
     for frame in frames:
@@ -277,7 +174,7 @@ def run_offline(frames: list[FrameResult], args: argparse.Namespace) -> dict:
 
 def image_metrics(frames: list[FrameResult], args: argparse.Namespace) -> dict:
     """PSNR and LPIPS-Alex of the decoded frames; judge mIoU where labels exist."""
-    from spic.eval.confusion import ConfusionMatrix
+    from spic.confusion import ConfusionMatrix
     from spic.eval.psnr import mse, psnr_from_mse
 
     done = [f for f in frames if f.decoded is not None]
@@ -372,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discovery-timeout", type=float, default=30.0)
     p.add_argument("--queue-depth", type=int, default=5,
                    help="encoder camera queue depth (reliable, keep last)")
-    parts = p.add_argument_group("SPIC parts (default: config/encoder.yaml, decoder.yaml)")
+    parts = p.add_argument_group("SPIC parts (default: the nodes' defaults)")
     parts.add_argument("--segmenter")
     parts.add_argument("--segmenter-model")
     parts.add_argument("--ssm-codec")
@@ -413,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         frames = load_frames(args.bag, args.topic, args.labels_topic, args.limit)
+        if args.mode == "nodes":
+            from spic_ros.dds_profile import use_default_profile
+            use_default_profile()
         run = run_nodes(frames, args) if args.mode == "nodes" else run_offline(frames, args)
         rep = report(frames, run, args, time.perf_counter() - started)
     except (ValueError, OSError, TimeoutError) as exc:

@@ -14,12 +14,15 @@ def stamp_key(header) -> tuple[int, int]:
 class StampPairer:
     """Calls ``on_pair(first, second)`` when both messages with one header stamp have arrived.
 
-    Each side keeps at most ``capacity`` unmatched messages (oldest evicted and counted in
-    ``evicted``), so a missing partner never grows memory.
+    Each side keeps at most ``capacity`` unmatched messages (oldest evicted, counted in
+    ``evicted`` and handed to ``on_evict(side, msg)``: 0 first, 1 second), so a missing
+    partner never grows memory.
     """
 
-    def __init__(self, on_pair: Callable[[Any, Any], None], capacity: int = 16) -> None:
+    def __init__(self, on_pair: Callable[[Any, Any], None], capacity: int = 16,
+                 on_evict: Callable[[int, Any], None] | None = None) -> None:
         self._on_pair = on_pair
+        self._on_evict = on_evict
         self._capacity = capacity
         self._pending: tuple[OrderedDict, OrderedDict] = (OrderedDict(), OrderedDict())
         self._lock = threading.Lock()
@@ -33,14 +36,19 @@ class StampPairer:
 
     def _add(self, side: int, msg) -> None:
         key = stamp_key(msg.header)
+        evicted = []
         with self._lock:
             other = self._pending[1 - side].pop(key, None)
             if other is None:
                 mine = self._pending[side]
                 mine[key] = msg
                 while len(mine) > self._capacity:
-                    mine.popitem(last=False)
+                    evicted.append(mine.popitem(last=False)[1])
                     self.evicted += 1
-                return
+        if self._on_evict is not None:
+            for old in evicted:
+                self._on_evict(side, old)
+        if other is None:
+            return
         first, second = (msg, other) if side == 0 else (other, msg)
         self._on_pair(first, second)

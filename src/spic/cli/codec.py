@@ -11,8 +11,8 @@ from PIL import Image
 from spic.codecs import CODECS, create_codec
 
 #: File extension -> codec, for ``decode`` without ``--codec``.
-EXTENSIONS = {".bpg": "bpg", ".flif": "flif", ".jxl": "jxl", ".png": "png", ".webp": "webp",
-              ".jpg": "jpeg", ".jpeg": "jpeg"}
+EXTENSIONS = {".bpg": "bpg", ".flif": "flif", ".slc": "slc", ".jxl": "jxl", ".png": "png",
+              ".webp": "webp", ".jpg": "jpeg", ".jpeg": "jpeg"}
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:

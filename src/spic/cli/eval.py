@@ -41,9 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                         help="pytorch-fid Inception weights (pt_inception-2015-12-05-*.pth or "
                         ".safetensors) for the standard FID; without it FID is the "
                         "non-standard VGG16-feature FID")
-    parser.add_argument("--match", metavar="METHOD",
+    parser.add_argument("--match", metavar="METHOD[@qN]",
                         help="add per-frame rate-matched points of every full-res codec "
-                        "at METHOD's rates (e.g. spic)")
+                        "at METHOD's rates (e.g. spic), at all its points or at qN only "
+                        "(e.g. spic@q35)")
     parser.add_argument("--save-recon", type=int, default=2,
                         help="save reconstructions of the first N frames (contact sheets)")
     spic = parser.add_argument_group("spic method parts")
@@ -56,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     spic.add_argument("--spic-segmenter", default="spic")
     spic.add_argument("--spic-segmenter-option", action="append", default=[],
                       metavar="KEY=VALUE")
-    spic.add_argument("--spic-ssm-codec", help="default: flif when usable, else png")
-    spic.add_argument("--spic-coarse-codec", help="default: bpg when usable, else webp")
+    spic.add_argument("--spic-ssm-codec", help="default: the encoder's (EncoderConfig)")
+    spic.add_argument("--spic-coarse-codec", help="default: the encoder's (EncoderConfig)")
     spic.add_argument("--spic-decoder", default="scsrdm", help="reconstructor (default scsrdm)")
     spic.add_argument("--spic-decoder-option", action="append", default=[], metavar="KEY=VALUE")
     spic.add_argument("--coarse-codec", help="codec of coarse+bicubic (default: spic's)")
@@ -76,18 +77,6 @@ def _points(pairs: list[str]) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def _first_usable(*names: str, channels: int = 3) -> str:
-    from spic.eval.methods import MethodUnavailable, usable_codec
-
-    for name in names[:-1]:
-        try:
-            usable_codec(name, channels)
-            return name
-        except MethodUnavailable:
-            continue
-    return names[-1]
-
-
 def build_methods(args: argparse.Namespace) -> list:
     """The requested methods that can run here; unavailable ones are skipped with a message."""
     from spic.codecs import CODECS
@@ -98,11 +87,12 @@ def build_methods(args: argparse.Namespace) -> list:
     names = list(dict.fromkeys(args.method or ["spic", "bpg", "jpeg2000", "jpeg",
                                                "coarse+bicubic"]))
     names = [args.spic_name if n == "spic" else n for n in names]
-    if args.match in names:  # the matched method's records must exist first
-        names.remove(args.match)
-        names.insert(0, args.match)
+    matched = (args.match or "").partition("@")[0]
+    if matched in names:  # the matched method's records must exist first
+        names.remove(matched)
+        names.insert(0, matched)
     points = _points(args.points)
-    coarse_codec = args.spic_coarse_codec or _first_usable("bpg", "webp")
+    coarse_codec = args.spic_coarse_codec or EncoderConfig.coarse_codec
     methods = []
     for name in names:
         pts = points.get(name, DEFAULT_POINTS.get(name, (50,)))
@@ -112,10 +102,11 @@ def build_methods(args: argparse.Namespace) -> list:
                 encoder = EncoderConfig(
                     segmenter=args.spic_segmenter,
                     segmenter_options=parse_options(args.spic_segmenter_option),
-                    ssm_codec=args.spic_ssm_codec or _first_usable("flif", "png", channels=1),
+                    ssm_codec=args.spic_ssm_codec or EncoderConfig.ssm_codec,
                     coarse_codec=coarse_codec)
                 decoder = DecoderConfig(reconstructor=args.spic_decoder,
-                                        reconstructor_options=parse_options(args.spic_decoder_option))
+                                        reconstructor_options=parse_options(args.spic_decoder_option),
+                                        fallback=None)  # measure it or fail, never bicubic
                 methods.append(SpicMethod(pts, encoder, decoder, name=args.spic_name,
                                           ssm=args.ssm))
             elif name == "coarse+bicubic":

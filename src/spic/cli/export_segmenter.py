@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="MODEL.onnx (sidecar MODEL.json beside it), or a folder with --as-weights")
     parser.add_argument("--as-weights", action="store_true",
-                        help="copy the weights (model, config, metrics) into OUTPUT instead and "
+                        help="copy the weights (model, config, metrics) into OUTPUT instead, "
+                             "ship their ONNX graph (model.onnx, hash-checked at load) and "
                              "write its MODEL_CARD.md, e.g. to refresh src/spic/weights/segmenter "
                              "from a run's best/ (the run folder is the checkpoint's parent)")
     parser.add_argument("--eval-json", type=Path, help="eval-segmenter --json result for the card")
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace, command: str) -> int:
     from spic.segmentation.checkpoint import CONFIG_FILE, MODEL_FILE, load_model
-    from spic.segmentation.export import export_onnx
+    from spic.segmentation.export import export_onnx, write_shipped_onnx
     from spic.segmentation.model_card import render_model_card
 
     if args.as_weights:
@@ -32,8 +33,9 @@ def run(args: argparse.Namespace, command: str) -> int:
         load_model(args.weights)  # refuse to copy a broken checkpoint
         args.output.mkdir(parents=True, exist_ok=True)
         for name in (MODEL_FILE, CONFIG_FILE, "metrics.json"):
-            if (args.weights / name).exists():
+            if (args.weights / name).exists() and args.weights.resolve() != args.output.resolve():
                 shutil.copy2(args.weights / name, args.output / name)
+        write_shipped_onnx(args.output)
         evaluation = json.loads(args.eval_json.read_text()) if args.eval_json else None
         bench = json.loads(args.bench_json.read_text()) if args.bench_json else None
         card = render_model_card(args.weights.resolve().parent, args.output, evaluation, bench)

@@ -1,16 +1,21 @@
-"""``spic encode | decode | info``: whole-frame coding with the configured pipeline."""
+"""``spic encode | decode | info``: whole-frame coding with the configured pipeline.
+
+Without options, ``encode`` and ``decode`` use the :class:`EncoderConfig` / :class:`DecoderConfig`
+defaults, the same as the encoder and decoder nodes.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from PIL import Image
 
 from spic.cli.codec import parse_options
 from spic.datasets import read_labels, read_rgb
-from spic.payload import SemanticPayload
+from spic.payload import SSM_INTRA, SemanticPayload
 from spic.pipeline import DecoderConfig, EncoderConfig, SemanticDecoder, SemanticEncoder
 
 
@@ -57,6 +62,8 @@ def run(args: argparse.Namespace, command: str) -> int:
     payload = SemanticPayload.from_bytes(args.input.read_bytes())
     if command == "info":
         info = {
+            "version": payload.version, "sequence": payload.sequence,
+            "ssm_frame_kind": payload.ssm_frame_kind, "ssm_reference": payload.ssm_reference,
             "size": [payload.width, payload.height], "encoding": payload.encoding,
             "label_set": payload.label_set, "num_classes": payload.num_classes,
             "ssm": {"codec": payload.ssm_codec, "bytes": len(payload.ssm_data)},
@@ -69,8 +76,10 @@ def run(args: argparse.Namespace, command: str) -> int:
             print(json.dumps(info, indent=2))
         else:
             bpp = info["bpp"]
-            print(f"frame      {payload.width}x{payload.height} ({payload.encoding}), "
-                  f"labels {payload.label_set} ({payload.num_classes} classes)")
+            kind = "intra" if payload.ssm_frame_kind == SSM_INTRA else "inter"
+            print(f"frame      #{payload.sequence} {payload.width}x{payload.height} "
+                  f"({payload.encoding}), labels {payload.label_set} ({payload.num_classes} "
+                  f"classes), {kind} SSM (reference #{payload.ssm_reference}), v{payload.version}")
             print(f"ssm        {payload.ssm_codec}: {len(payload.ssm_data)} B, {bpp['ssm']:.4f} bpp")
             print(f"coarse     {payload.coarse_codec} q={payload.coarse_quality} "
                   f"{payload.coarse_width}x{payload.coarse_height} (1/{payload.downscale}): "
@@ -81,6 +90,9 @@ def run(args: argparse.Namespace, command: str) -> int:
         reconstructor=args.reconstructor,
         reconstructor_options=parse_options(args.reconstructor_option)))
     frame = decoder.decode(payload)
+    if frame.fallback_reason is not None:
+        print(f"{decoder.config.reconstructor} refused the frame, rebuilt with "
+              f"{decoder.config.fallback}: {frame.fallback_reason}", file=sys.stderr)
     Image.fromarray(frame.rgb).save(args.output)
     if args.ssm_output:
         Image.fromarray(frame.ssm).save(args.ssm_output)

@@ -15,6 +15,7 @@ CODECS.register_lazy("webp", "spic.codecs.pillow_codecs:WebpCodec")
 CODECS.register_lazy("jpeg", "spic.codecs.pillow_codecs:JpegCodec")
 CODECS.register_lazy("bpg", "spic.codecs.bpg:BpgCodec")
 CODECS.register_lazy("flif", "spic.codecs.flif:FlifCodec")
+CODECS.register_lazy("slc", "spic.codecs.slc:SlcCodec")
 CODECS.register_lazy("jxl", "spic.codecs.jxl:JxlCodec")
 CODECS.register_lazy("jpeg2000", "spic.codecs.jpeg2000:Jpeg2000Codec")
 

@@ -9,8 +9,9 @@ import numpy as np
 
 from spic.errors import CodecError, ImageTooLargeError
 
-#: Default refusal limit for decoded images (pixels), ~ 8K x 8K.
-DEFAULT_MAX_PIXELS = 64_000_000
+#: The project's one pixel limit (a realistic camera: 4K UHD, 8.3 MP). Decoders refuse larger
+#: declared images before allocating; the pipeline, reconstructors, segmenters and nodes use it.
+DEFAULT_MAX_PIXELS = 3840 * 2160
 
 
 class ImageCodec(ABC):
@@ -22,6 +23,13 @@ class ImageCodec(ABC):
     name: ClassVar[str]
     #: True when ``decode(encode(x)) == x`` exactly.
     lossless: ClassVar[bool]
+    #: True when ``decode`` verifies an integrity check over the decoded image (a checksum
+    #: written by ``encode``) and raises :class:`CodecError` instead of returning an image
+    #: that differs from the encoded one. SSM decoders accept only lossless, checked codecs.
+    checked: ClassVar[bool] = False
+    #: True when ``encode(image, reference=previous)`` can code an image against a reference
+    #: (inter-frame) and ``decode(data, max_pixels, reference=previous)`` decodes it.
+    inter: ClassVar[bool] = False
     #: Accepted channel counts: 1 means an H x W array, 3 an H x W x 3 RGB array.
     channels: ClassVar[tuple[int, ...]] = (1, 3)
 
@@ -36,6 +44,10 @@ class ImageCodec(ABC):
     def decode(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
         """Decode bytes; raises :class:`CodecError` on corrupt data and
         :class:`ImageTooLargeError` when the declared size exceeds ``max_pixels``."""
+
+    def is_inter(self, data: bytes) -> bool:
+        """Whether ``data`` was coded against a reference (only ``inter`` codecs say yes)."""
+        return False
 
     def check_input(self, image: np.ndarray) -> int:
         """Validate an image for :meth:`encode`; returns its channel count."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -52,16 +53,18 @@ class JxlCodec(ImageCodec):
         data = bytes(data)
         if not data.startswith(_SIGNATURES):
             raise CodecError("jxl: not a JPEG XL stream (bad signature)")
-        width, height = _declared_size(data)
-        check_size(width, height, max_pixels, self.name)
+        header = read_header(data)
+        check_size(header.width, header.height, max_pixels, self.name)
+        if header.animated:
+            raise CodecError("jxl: animations are not supported (one still image only)")
         lib = self._lib()
         try:
-            image = lib.jpegxl_decode(data)
+            image = lib.jpegxl_decode(data, index=0)  # never more than the first frame
         except Exception as exc:
             raise CodecError(f"jxl: corrupt or truncated stream: {exc}") from None
         if image.dtype != np.uint8 or image.ndim not in (2, 3):
             raise CodecError(f"jxl: unsupported decoded image {image.dtype} {image.shape}")
-        if image.shape[0] * image.shape[1] > max_pixels:
+        if image.shape[0] * image.shape[1] != header.width * header.height:
             raise CodecError("jxl: decoded size differs from the declared size")
         return image
 
@@ -104,28 +107,60 @@ def _codestream(data: bytes) -> bytes:
     raise CodecError("jxl: container without a codestream box")
 
 
-def _declared_size(data: bytes) -> tuple[int, int]:
-    """Width and height from the SizeHeader (ISO/IEC 18181-1), read before decoding."""
+#: U32 distributions as (offset, bits) per selector (ISO/IEC 18181-1).
+_DIMS = ((1, 9), (1, 13), (1, 18), (1, 30))
+_PREVIEW_DIV8 = ((16, 0), (32, 0), (1, 5), (33, 9))
+_PREVIEW = ((1, 6), (65, 8), (321, 10), (1345, 12))
+_RATIOS = {1: (1, 1), 2: (12, 10), 3: (4, 3), 4: (3, 2), 5: (16, 9), 6: (5, 4), 7: (2, 1)}
+
+
+@dataclass(frozen=True)
+class JxlHeader:
+    """What a JPEG XL codestream declares before any frame: image size, animation."""
+
+    width: int
+    height: int
+    animated: bool
+
+
+def _u32(bits: _Bits, dist: tuple[tuple[int, int], ...]) -> int:
+    offset, nbits = dist[bits.read(2)]
+    return offset + (bits.read(nbits) if nbits else 0)
+
+
+def _size(bits: _Bits, read_small: Callable[[], int],
+          dist: tuple[tuple[int, int], ...]) -> tuple[int, int]:
+    """(width, height) of a SizeHeader or PreviewHeader; ``read_small`` reads one side in the
+    header's compact multiple-of-8 form, used when its first bit is set."""
+    read = read_small if bits.read(1) else (lambda: _u32(bits, dist))
+    height = read()
+    ratio = bits.read(3)
+    if ratio:
+        num, den = _RATIOS[ratio]
+        return height * num // den, height
+    return read(), height
+
+
+def read_header(data: bytes) -> JxlHeader:
+    """The SizeHeader and the start of ImageMetadata (ISO/IEC 18181-1), read before decoding."""
     stream = _codestream(data)
     if not stream.startswith(b"\xff\x0a"):
         raise CodecError("jxl: bad codestream signature")
     bits = _Bits(stream[2:])
 
-    def u32(dist: tuple[tuple[int, int], ...]) -> int:
-        offset, nbits = dist[bits.read(2)]
-        return offset + (bits.read(nbits) if nbits else 0)
+    def small() -> int:
+        return (bits.read(5) + 1) * 8
 
-    ratios = {1: (1, 1), 2: (12, 10), 3: (4, 3), 4: (3, 2), 5: (16, 9), 6: (5, 4), 7: (2, 1)}
-    dims = ((1, 9), (1, 13), (1, 18), (1, 30))
-    small = bits.read(1)
-    if small:
-        height = (bits.read(5) + 1) * 8
-    else:
-        height = u32(dims)
-    ratio = bits.read(3)
-    if ratio:
-        num, den = ratios[ratio]
-        return height * num // den, height
-    if small:
-        return (bits.read(5) + 1) * 8, height
-    return u32(dims), height
+    def preview_div8() -> int:
+        return _u32(bits, _PREVIEW_DIV8) * 8
+
+    width, height = _size(bits, small, _DIMS)
+    animated = False
+    if not bits.read(1) and bits.read(1):  # not all_default, extra_fields
+        bits.read(3)  # orientation
+        if bits.read(1):  # intrinsic size
+            _size(bits, small, _DIMS)
+        if bits.read(1):  # preview
+            _size(bits, preview_div8, _PREVIEW)
+        animated = bool(bits.read(1))
+    return JxlHeader(width, height, animated)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -35,15 +37,46 @@ class _PillowCodec(ImageCodec):
             raise CodecError(f"{self.name}: cannot decode: {exc}") from exc
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CHUNK_HEAD = struct.Struct(">I4s")
+
+
+def _check_png_chunks(data: bytes) -> None:
+    """Verify the CRC-32 of every chunk, IHDR first and IEND last with nothing after it;
+    raises :class:`CodecError`. Pillow alone skips the CRCs of the image data."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise CodecError("png: not a PNG file (bad signature)")
+    pos, kind = len(_PNG_SIGNATURE), b""
+    while kind != b"IEND":
+        if pos + _CHUNK_HEAD.size + 4 > len(data):
+            raise CodecError("png: truncated file (no IEND chunk)")
+        length, kind = _CHUNK_HEAD.unpack_from(data, pos)
+        end = pos + _CHUNK_HEAD.size + length
+        if end + 4 > len(data):
+            raise CodecError(f"png: truncated {kind!r} chunk")
+        if pos == len(_PNG_SIGNATURE) and kind != b"IHDR":
+            raise CodecError("png: the first chunk is not IHDR")
+        if zlib.crc32(data[pos + 4:end]) != int.from_bytes(data[end:end + 4], "big"):
+            raise CodecError(f"png: CRC mismatch in the {kind!r} chunk (corrupt file)")
+        pos = end + 4
+    if pos != len(data):
+        raise CodecError(f"png: {len(data) - pos} bytes after the IEND chunk")
+
+
 class PngCodec(_PillowCodec):
-    """Lossless PNG (zlib level 9)."""
+    """Lossless PNG (zlib level 9); decoding verifies every chunk's CRC-32 first."""
 
     name = "png"
     lossless = True
+    checked = True
     format = "PNG"
 
     def _save_kwargs(self) -> dict:
         return {"optimize": True}
+
+    def decode(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+        _check_png_chunks(bytes(data))
+        return super().decode(data, max_pixels)
 
 
 class WebpLosslessCodec(_PillowCodec):

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from spic.cancellation import raise_if_cancelled
 from spic.diffusion.data import from_model_range, to_model_range
 from spic.diffusion.schedulers import SCHEDULERS, NoiseSchedule, create_scheduler
 from spic.diffusion.unet import Modulations, SCSRDMUNet
@@ -149,6 +150,7 @@ class SCSRDMPipeline:
                 x = self.schedule.add_noise(coarse, noise, torch.full((b,), t_start))
         labels, mods = self._conditions(labels, config.guidance_scale)
         for t in timesteps:
+            raise_if_cancelled()  # e.g. a node shutting down: stop between steps
             out = self._predict(x, t, coarse, labels, mods, config.guidance_scale)
             x = scheduler.step(out, t, x, generator, coarse=coarse)
         return x[:, :, :h, :w].clamp(-1, 1)

@@ -24,7 +24,8 @@ RD_METRICS: dict[str, tuple[str, bool]] = {
 SPIC_STYLE = {"color": "tab:red", "marker": "*", "markersize": 14, "zorder": 5}
 
 
-def _matplotlib():
+def pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,7 +50,7 @@ def rd_plot(summaries: list[dict], metric: str, path: Path,
             reference: float | None = None) -> bool:
     """One curve per method of ``metric`` vs. total bpp; False when no method has it."""
     label, _ = RD_METRICS[metric]
-    plt = _matplotlib()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 3.8), dpi=100)
     drawn = False
     for summary in summaries:
@@ -73,6 +74,12 @@ def rd_plot(summaries: list[dict], metric: str, path: Path,
     if reference is not None:
         ax.axhline(reference, color="gray", linestyle="--", linewidth=1,
                    label="judge on originals")
+    finish_rd_figure(fig, ax, label, path)
+    return True
+
+
+def finish_rd_figure(fig, ax, label: str, path: Path) -> None:
+    """Log-rate x axis, labels, grid and legend; save ``fig`` to ``path`` and close it."""
     ax.set_xscale("log")
     ax.set_xlabel("bits per pixel (total)")
     ax.set_ylabel(label)
@@ -80,8 +87,7 @@ def rd_plot(summaries: list[dict], metric: str, path: Path,
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
-    return True
+    pyplot().close(fig)
 
 
 def _closest_point(summary: dict, target_bpp: float) -> str | None:
@@ -122,7 +128,7 @@ def contact_sheet(out_dir: Path, summaries: list[dict], path: Path, frame: str |
     x, y, cw, ch = crop or (w // 4, h // 3, w // 2, h // 2)
     if not (0 <= x < w and 0 <= y < h and cw > 0 and ch > 0):
         raise ValueError(f"crop {crop} is outside the {w}x{h} frame")
-    plt = _matplotlib()
+    plt = pyplot()
     cols = min(3, len(tiles))
     rows = -(-len(tiles) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), dpi=90,

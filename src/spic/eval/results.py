@@ -2,7 +2,8 @@
 
 Layout of an output folder::
 
-    records/<method>.jsonl        one line per (operating point, frame), appended as it runs
+    records/<method>.jsonl        one line per (operating point, frame), appended as it runs;
+                                  each carries its content ``key`` (spic.eval.fingerprint)
     features/<kind>/<method>/<point>/<frame>.npy   FID features of reconstructions
     <method>.json                 CompressAI-like summary: name, description, settings,
                                   results (lists, one entry per operating point), per_frame
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spic.eval.confusion import ConfusionMatrix
+from spic.confusion import ConfusionMatrix
 from spic.eval.psnr import psnr_from_mse
 
 #: Per-frame numeric fields averaged over frames in the summaries.
@@ -33,13 +34,17 @@ def safe_name(text: str) -> str:
 
 
 class RecordStore:
-    """Append-only JSON-lines store of one method's per-frame records."""
+    """Append-only JSON-lines store of one method's per-frame records.
+
+    A record counts only under its content ``key`` (frame bytes + method behaviour, see
+    :mod:`spic.eval.fingerprint`): records made by another codec version, other weights or
+    other parameters stay in the file but are never reused or summarised.
+    """
 
     def __init__(self, out_dir: Path, method: str) -> None:
         self.path = Path(out_dir) / "records" / f"{safe_name(method)}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._records: list[dict] = []
-        self._done: set[tuple[str, str]] = set()
+        self._records: dict[tuple[str, str, str], dict] = {}
         if self.path.exists():
             self._load()
 
@@ -55,25 +60,30 @@ class RecordStore:
                 except ValueError:
                     break
                 good += len(line)
-                key = (record["point"], record["frame"])
-                if key not in self._done:  # parallel runs may both have written a frame
-                    self._done.add(key)
-                    self._records.append(record)
+                # parallel runs may both have written a frame: the first one counts
+                self._records.setdefault(self._id(record), record)
         if good != self.path.stat().st_size:
             with self.path.open("r+b") as f:
                 f.truncate(good)
 
-    def done(self, point: str, frame: str) -> bool:
-        return (point, frame) in self._done
+    @staticmethod
+    def _id(record: dict) -> tuple[str, str, str]:
+        return record["point"], record["frame"], record.get("key", "")
+
+    def done(self, point: str, frame: str, key: str) -> bool:
+        return (point, frame, key) in self._records
 
     def append(self, record: dict) -> None:
+        if "key" not in record:
+            raise ValueError("a record needs its content key")
         with self.path.open("a") as f:
             f.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self._records.append(record)
-        self._done.add((record["point"], record["frame"]))
+        self._records[self._id(record)] = record
 
-    def records(self) -> list[dict]:
-        return list(self._records)
+    def records(self, keys: dict[tuple[str, str], str]) -> list[dict]:
+        """The records whose ``(point, frame)`` is in ``keys`` under that key."""
+        return [r for (point, frame, key), r in self._records.items()
+                if keys.get((point, frame)) == key]
 
 
 def _mean(values: list) -> float | None:

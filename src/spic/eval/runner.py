@@ -3,10 +3,13 @@
 Per frame, everything about the original (judge map, LPIPS and FID reference features)
 is computed once and shared by all methods; judge maps and FID features of originals are
 cached on disk under ``<out>/cache`` so a resumed or repeated run does not redo them.
+Records and caches are keyed by content (:mod:`spic.eval.fingerprint`): a changed frame,
+judge, codec, model or parameter is recomputed, never mixed with older results.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -18,8 +21,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from spic.datasets import Sample, read_labels, read_rgb
-from spic.eval.confusion import ConfusionMatrix
+from spic.confusion import ConfusionMatrix
 from spic.eval.fid import FID_KINDS, fid
+from spic.eval.content_cache import MetricsCache
+from spic.eval.fingerprint import method_key, sample_key, sha256
 from spic.eval.judge import Judge
 from spic.eval.lpips import Lpips
 from spic.eval.methods import CodecMethod, Method
@@ -44,12 +49,20 @@ class EvalConfig:
     #: ``(kind, extractor)``: kind ``"inception"`` or ``"vgg16"``; None = no FID.
     fid_features: tuple[str, Callable[[np.ndarray], np.ndarray]] | None = None
     save_recon: int = 0
+    #: ``METHOD`` or ``METHOD@qN``: full-res codecs also run rate-matched per frame to that
+    #: method's bytes, at all its points or at point ``qN`` only.
     match: str | None = None
     settings: dict = field(default_factory=dict)
 
 
 def point_label(quality: int) -> str:
     return f"q{quality}"
+
+
+def judge_key(judge: Judge) -> str:
+    """Content key of a judge: its model file and input size."""
+    size = "x".join(map(str, judge.input_size)) if judge.input_size else "native"
+    return sha256(Path(judge.model).read_bytes(), size.encode())[:16]
 
 
 class Evaluator:
@@ -65,15 +78,50 @@ class Evaluator:
         self.originals = RecordStore(self.out, "_original")
         metrics = set(config.metrics)
         self.lpips = {net: Lpips(net) for net in ("alex", "vgg") if f"lpips-{net}" in metrics}
-        if config.match and config.match not in self.stores:
+        self.match_method, _, self.match_point = (config.match or "").partition("@")
+        if config.match and self.match_method not in self.stores:
             raise ValueError(f"--match {config.match!r} is not one of the evaluated methods")
+        self.judge_keys = {j.name: judge_key(j) for j in config.judges}
+        cache = self.out / "cache"
+        self.metrics_cache = MetricsCache(cache, sha256(json.dumps(
+            [sorted(config.metrics), self.judge_keys]).encode())[:16])
+        for method in methods:
+            method.use_cache(cache)
+        self.point_keys = {m.name: self._point_keys(m) for m in methods}
+        self.frame_keys: dict[str, str] = {}
+
+    def _point_keys(self, method: Method) -> dict[str, str]:
+        """Content key of each operating point of ``method`` (its behaviour on the probe)."""
+        keys = {point_label(q): method_key(method, q) for q in method.points}
+        for point in self.points(method):
+            if point.startswith("match:"):  # the codec's behaviour and the target's key
+                target_method, _, target_point = point[len("match:"):].partition("@")
+                low, high = QUALITY_RANGES.get(method.codec_name, (1, 100))
+                reference = method.points[0] if method.points else (low + high) // 2
+                target = next(m for m in self.methods if m.name == target_method)
+                keys[point] = sha256(method_key(method, reference).encode(),
+                                     method_key(target, int(target_point[1:])).encode())[:16]
+        return keys
+
+    def record_key(self, method: str, point: str, frame: str) -> str:
+        return f"{self.point_keys[method][point]}:{self.frame_keys[frame]}"
+
+    def _current(self, method: str) -> dict[tuple[str, str], str]:
+        """(point, frame) -> the key a record needs to count, for every known frame."""
+        return {(p, f): self.record_key(method, p, f)
+                for p in self.point_keys[method] for f in self.frame_keys}
+
+    def _originals_key(self, frame: str) -> str:
+        return sha256(*(k.encode() for k in sorted(self.judge_keys.values())),
+                      self.frame_keys[frame].encode())[:16]
 
     # -- operating points -------------------------------------------------------------
     def points(self, method: Method) -> list[str]:
         labels = [point_label(q) for q in method.points]
         if self.config.match and isinstance(method, CodecMethod):
-            matched = next(m for m in self.methods if m.name == self.config.match)
-            labels += [f"match:{matched.name}@{point_label(q)}" for q in matched.points]
+            matched = next(m for m in self.methods if m.name == self.match_method)
+            labels += [f"match:{matched.name}@{point_label(q)}" for q in matched.points
+                       if self.match_point in ("", point_label(q))]
         return labels
 
     def _quality(self, method: Method, point: str, rgb: np.ndarray, frame: str) -> int | None:
@@ -81,8 +129,9 @@ class Evaluator:
         if not point.startswith("match:"):
             return int(point[1:])
         target_method, _, target_point = point[len("match:"):].partition("@")
-        target = next((r for r in self.stores[target_method].records()
-                       if r["point"] == target_point and r["frame"] == frame), None)
+        key = self.record_key(target_method, target_point, frame)
+        target = next((r for r in self.stores[target_method].records({(target_point, frame): key})),
+                      None)
         if target is None or not isinstance(method, CodecMethod):
             return None
         low, high = QUALITY_RANGES.get(method.codec_name, (1, 100))
@@ -96,9 +145,8 @@ class Evaluator:
         return path
 
     def _judge_reference(self, judge: Judge, sample: Sample, rgb: np.ndarray) -> np.ndarray:
-        size = judge.input_size
-        tag = f"judge-{judge.model.stem}-{size[0]}x{size[1]}" if size else f"judge-{judge.model.stem}"
-        path = self._cache(tag, sample.name, ".png")
+        tag = f"judge-{judge.model.stem}-{self.judge_keys[judge.name]}"
+        path = self._cache(tag, sample.name, f".{self.frame_keys[sample.name]}.png")
         if path.exists():
             with Image.open(path) as img:
                 return np.array(img)
@@ -110,7 +158,7 @@ class Evaluator:
 
     def _fid_reference(self, frame: str, rgb: np.ndarray) -> np.ndarray:
         kind, extractor = self.config.fid_features
-        path = self._cache(f"fid-{kind}", frame, ".npy")
+        path = self._cache(f"fid-{kind}", frame, f".{self.frame_keys[frame]}.npy")
         if path.exists():
             return np.load(path)
         features = extractor(rgb)
@@ -120,10 +168,12 @@ class Evaluator:
     # -- the loop ---------------------------------------------------------------------
     def run(self, samples: list[Sample], write_every: int = 25) -> list[dict]:
         """Evaluate every frame; summaries are rewritten every ``write_every`` computed frames."""
+        self.frame_keys = {s.name: sample_key(s.image, s.labels) for s in samples}
         computed = 0
         for index, sample in enumerate(tqdm(samples, desc="eval", unit="frame")):
             todo = [(m, p) for m in self.methods for p in self.points(m)
-                    if not self.stores[m.name].done(p, sample.name)]
+                    if not self.stores[m.name].done(p, sample.name,
+                                                    self.record_key(m.name, p, sample.name))]
             if todo:
                 self._run_frame(index, sample, todo)
                 computed += 1
@@ -136,12 +186,15 @@ class Evaluator:
         gt = read_labels(sample.labels) if sample.labels else None
         judges = self.config.judges if "miou" in self.config.metrics else ()
         judge_refs = {j.name: self._judge_reference(j, sample, rgb) for j in judges}
-        if judge_refs and gt is not None and not self.originals.done("original", sample.name):
+        originals_key = self._originals_key(sample.name)
+        if judge_refs and gt is not None and not self.originals.done("original", sample.name,
+                                                                     originals_key):
             k = self.labels.num_classes
             per_judge = {name: {"confusion_labels": ConfusionMatrix(k).update(gt, ref).counts.tolist()}
                          for name, ref in judge_refs.items()}
             first = next(iter(per_judge.values()))
             self.originals.append({"frame": sample.name, "point": "original",
+                                   "key": originals_key,
                                    "confusion_labels": first["confusion_labels"],
                                    "judges": per_judge})
         ref_taps = {net: model.features(rgb) for net, model in self.lpips.items()}
@@ -163,10 +216,11 @@ class Evaluator:
             t1 = time.perf_counter()
             record = self._measure(sample, rgb, gt, judge_refs, ref_taps, coded, method, point)
             record["quality"] = quality
+            record["key"] = self.record_key(method.name, point, sample.name)
             record["seconds_metrics"] = time.perf_counter() - t1
             record["seconds_wall"] = time.perf_counter() - t0
             if fid_ref is not None:
-                _save_npy(self._feature_path(method.name, point, sample.name),
+                _save_npy(self._feature_path(method.name, point, sample.name, record["key"]),
                           record.pop("_fid_features"))
             if index < self.config.save_recon:
                 path = self.out / "recon" / safe_name(method.name) / safe_name(point)
@@ -174,11 +228,11 @@ class Evaluator:
                 Image.fromarray(coded.rgb).save(path / f"{safe_name(sample.name)}.png")
             self.stores[method.name].append(record)
 
-    def _feature_path(self, method: str, point: str, frame: str) -> Path:
+    def _feature_path(self, method: str, point: str, frame: str, key: str) -> Path:
         kind = self.config.fid_features[0]
         path = self.out / "features" / kind / safe_name(method) / safe_name(point)
         path.mkdir(parents=True, exist_ok=True)
-        return path / f"{safe_name(frame)}.npy"
+        return path / f"{safe_name(frame)}.{safe_name(key)}.npy"
 
     def _measure(self, sample: Sample, rgb: np.ndarray, gt: np.ndarray | None,
                  judge_refs: dict[str, np.ndarray], ref_taps: dict, coded, method: Method,
@@ -201,6 +255,19 @@ class Evaluator:
                                   or k == "reconstruct"),
             "timings": timings,
         }
+        outputs = (recon,) if coded.coarse is None else (recon, coded.coarse)
+        cached = self.metrics_cache.get(self.frame_keys[sample.name], *outputs)
+        if cached is None:
+            cached = self._quality_metrics(rgb, gt, judge_refs, ref_taps, coded)
+            if "fid" not in self.config.metrics:  # FID features travel with the record
+                self.metrics_cache.put(self.frame_keys[sample.name], cached, *outputs)
+        record.update(cached)
+        return record
+
+    def _quality_metrics(self, rgb: np.ndarray, gt: np.ndarray | None,
+                         judge_refs: dict[str, np.ndarray], ref_taps: dict, coded) -> dict:
+        """Everything measured on the reconstruction itself (cached by its content)."""
+        recon, record = coded.rgb, {}
         metrics = self.config.metrics
         if "psnr" in metrics:
             record["mse"] = mse(rgb, recon)
@@ -235,10 +302,11 @@ class Evaluator:
         kind, _ = self.config.fid_features
         values = []
         for point in points:
-            folder = self.out / "features" / kind / safe_name(method.name) / safe_name(point)
-            files = sorted(folder.glob("*.npy")) if folder.exists() else []
-            refs = [self.out / "cache" / f"fid-{kind}" / f.name for f in files]
-            pairs = [(f, r) for f, r in zip(files, refs) if r.exists()]
+            pairs = [(self._feature_path(method.name, point, frame, self.record_key(
+                          method.name, point, frame)),
+                      self._cache(f"fid-{kind}", frame, f".{key}.npy"))
+                     for frame, key in self.frame_keys.items()]
+            pairs = [(f, r) for f, r in pairs if f.exists() and r.exists()]
             if len(pairs) < 2:
                 values.append(None)
                 continue
@@ -264,12 +332,14 @@ class Evaluator:
             fid_values = self._fid_for(method, points) if self.config.fid_features else None
             summary = summarize_method(method.name, method.description,
                                        {**common, **method.settings()},
-                                       self.stores[method.name].records(), points,
+                                       self.stores[method.name].records(
+                                           self._current(method.name)), points,
                                        self.labels.num_classes, fid_values)
             write_json(self.out / f"{safe_name(method.name)}.json", summary)
             summaries.append(summary)
         write_csv(self.out / "results.csv", load_summaries(self.out))  # all methods, any run
-        originals = self.originals.records()
+        originals = self.originals.records({("original", f): self._originals_key(f)
+                                            for f in self.frame_keys})
         if originals:
             reference = summarize_point(originals, self.labels.num_classes)
             write_json(self.out / "reference.json",

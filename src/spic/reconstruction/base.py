@@ -14,10 +14,14 @@ class Reconstructor(ABC):
 
     @abstractmethod
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
-                    downscale: int) -> np.ndarray:
+                    downscale: int, *, coarse_codec: str | None = None,
+                    coarse_quality: int | None = None) -> np.ndarray:
         """``coarse``: h x w x 3 uint8; ``ssm``: H x W uint8 at the original size.
+        ``coarse_codec`` / ``coarse_quality``: how the coarse image was coded (the payload's
+        metadata; None when unknown, e.g. a coarse image made in-process).
 
         Returns H x W x 3 uint8 RGB at the size of ``ssm``. Raises ``UnsupportedInputError``
-        for valid input it does not handle (a label set or downscale its model was not trained
-        on) and ``ImageTooLargeError`` above its size limit; callers may fall back on those.
+        for valid input it does not handle (a label set, downscale or coarse codec its model
+        was not trained on; callers may fall back to another reconstructor) and
+        ``ImageTooLargeError`` above its size limit (a rejection, never a fallback).
         """

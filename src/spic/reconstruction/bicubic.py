@@ -13,6 +13,7 @@ class BicubicReconstructor(Reconstructor):
     """Upsample the coarse image bicubically to the original frame size."""
 
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
-                    downscale: int) -> np.ndarray:
+                    downscale: int, *, coarse_codec: str | None = None,
+                    coarse_quality: int | None = None) -> np.ndarray:
         height, width = ssm.shape
         return upscale_to(coarse, width, height, downscale)

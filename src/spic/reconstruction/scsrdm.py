@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spic.codecs.base import DEFAULT_MAX_PIXELS
 from spic.diffusion.checkpoint import load_model
 from spic.diffusion.consistency import project_to_coarse
 from spic.diffusion.pipeline import SAMPLING_MODES, SCSRDMPipeline, cpu_has_native_bf16
@@ -29,8 +30,6 @@ DEFAULT_MODE = "fast"
 #: ``consistency`` options: ``none``, or ``project`` (shift every 4x4 block so that the
 #: output's area average equals the decoded coarse image exactly).
 CONSISTENCY = ("none", "project")
-#: Largest frame reconstructed (pixels); activations grow linearly with the frame.
-DEFAULT_MAX_PIXELS = 2048 * 2048
 
 
 class ScsrdmReconstructor(Reconstructor):
@@ -45,6 +44,12 @@ class ScsrdmReconstructor(Reconstructor):
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
     ``bf16``: bfloat16 autocast; ``"auto"`` (default) where the CPU has native bf16.
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
+    ``max_pixels``: larger frames raise ``ImageTooLargeError`` (activations grow linearly with
+    the frame, ~0.7 GB per megapixel).
+
+    Coarse images from another codec than the model's (``card.coarse.codec``, BPG) raise
+    ``UnsupportedInputError``; any quality of that codec is accepted, since rate control varies
+    it from frame to frame (the model was trained at ``card.coarse.quality``, q35).
     """
 
     def __init__(self, mode: str = DEFAULT_MODE, weights: str | Path | None = None,
@@ -74,7 +79,12 @@ class ScsrdmReconstructor(Reconstructor):
         self.max_pixels = int(max_pixels)
 
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
-                    downscale: int) -> np.ndarray:
+                    downscale: int, *, coarse_codec: str | None = None,
+                    coarse_quality: int | None = None) -> np.ndarray:
+        trained = self.card.coarse
+        if coarse_codec is not None and coarse_codec != trained.codec:
+            raise UnsupportedInputError(f"this SCSRDM model was trained on {trained.codec} "
+                                        f"q{trained.quality} coarse images, got {coarse_codec}")
         if label_set.id != self.card.label_set:
             raise UnsupportedInputError(f"this SCSRDM model was trained on "
                                         f"{self.card.label_set} maps, got {label_set.id}")

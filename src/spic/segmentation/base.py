@@ -6,11 +6,12 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from spic.codecs.base import DEFAULT_MAX_PIXELS
 from spic.errors import SpicError
 from spic.labelsets import LabelSet
 
-#: Largest frame a segmenter accepts by default (8K UHD); checked before any allocation.
-MAX_PIXELS = 7680 * 4320
+#: Largest frame a segmenter accepts by default (the project's limit); checked before allocating.
+MAX_PIXELS = DEFAULT_MAX_PIXELS
 
 
 class FrameError(SpicError):

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from spic.datasets import Sample, read_labels, read_rgb
 from spic.labelsets import get_label_set, mapping_lut
 from spic.segmentation.base import Segmenter
-from spic.eval.confusion import ConfusionMatrix
+from spic.confusion import ConfusionMatrix
 
 
 def evaluate_segmenter(segmenter: Segmenter, samples: list[Sample], warmup: int = 2,

@@ -50,6 +50,9 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
         f"{metrics.get('elapsed_s', 0) / 60:.0f} min to this checkpoint.",
         f"- Architecture: `{json.dumps({k: config.get(k) for k in ('input_scale', 'stem_channels', 'channels', 'blocks', 'decoder_channels')})}`;"
         f" weights {size_kb:.0f} KB (float32 safetensors).",
+        "- Runtime graph: `model.onnx`, exported from these weights; `model.onnx.json` holds the "
+        "SHA-256 of the graph, weights and config, checked at every load (a stale graph is "
+        "refused), so start-up does not re-export.",
         "",
         "## Results (CamVid val, 101 frames, 11 classes, void ignored, sums over the split)",
         f"- During training (PyTorch, full 480x360 frames): val mIoU **{metrics.get('val_miou', '?')}**, "

@@ -11,7 +11,7 @@ from spic.labelsets import get_label_set
 from spic.runtime import set_torch_threads
 from spic.segmentation.base import MAX_PIXELS, Segmenter, check_frame
 from spic.segmentation.checkpoint import load_model
-from spic.segmentation.export import DEFAULT_WEIGHTS, MIN_SIDE, onnx_bytes
+from spic.segmentation.export import DEFAULT_WEIGHTS, MIN_SIDE, onnx_bytes, shipped_onnx
 
 RUNTIMES = ("onnxruntime", "torch")
 
@@ -21,8 +21,9 @@ class SpicSegmenter(Segmenter):
 
     ``model``: a folder with ``model.safetensors`` + ``config.json``, or that
     ``model.safetensors`` file (default: the embedded weights). ``runtime``:
-    ``onnxruntime`` (default; the weights are exported to an in-memory ONNX graph at load,
-    ~2x faster than PyTorch and robust on busy shared CPUs) or ``torch``. ``threads``:
+    ``onnxruntime`` (default; ~2x faster than PyTorch and robust on busy shared CPUs: the
+    graph shipped in the weights folder, hash-checked against the weights, or one exported in
+    memory at load when the folder ships none) or ``torch``. ``threads``:
     intra-op threads (for ``torch`` process-wide and set once, see
     :func:`spic.runtime.set_torch_threads`; ``None`` leaves PyTorch's setting).
     """
@@ -41,7 +42,8 @@ class SpicSegmenter(Segmenter):
         if runtime == "onnxruntime":
             from spic.segmentation.onnx_segmenter import cpu_session
 
-            self.session = cpu_session(onnx_bytes(self.model), threads or 1)
+            graph = shipped_onnx(self.weights) or onnx_bytes(self.model)
+            self.session = cpu_session(graph, threads or 1)
         else:
             set_torch_threads(threads)
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from spic.datasets import Sample, load_samples, read_labels, read_rgb
 from spic.labelsets import get_label_set
 from spic.segmentation.checkpoint import load_training_state, save_model, save_training_state
-from spic.eval.confusion import ConfusionMatrix
+from spic.confusion import ConfusionMatrix
 from spic.segmentation.spic_net import SpicSegNet, SpicSegNetConfig
 
 IGNORE = 255

@@ -31,10 +31,12 @@ class FlifCodec(ImageCodec):
     Options: ``interlaced`` (0/1, default 0: scanline order compresses label maps best),
     ``effort`` (0..100, default 100 = reference ``-E100``), ``repeats`` (tree-learning
     passes, overrides the effort's). ``quality`` is ignored (always lossless).
+    Files carry FLIF's CRC-32 of the pixels; ``decode`` requires and verifies it by default.
     """
 
     name: ClassVar[str] = "flif"
     lossless: ClassVar[bool] = True
+    checked: ClassVar[bool] = True  # with require_checksum (the default)
     channels: ClassVar[tuple[int, ...]] = (1,)
 
     def __init__(self, quality: int | None = None, interlaced: int | bool = 0, effort: int = 100,
@@ -55,7 +57,10 @@ class FlifCodec(ImageCodec):
         except ValueError as exc:
             raise CodecError(f"flif: {exc}") from None
 
-    def decode(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    def decode(self, data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
+               require_checksum: bool = True) -> np.ndarray:
+        """Decode a FLIF file. ``require_checksum``: refuse files without FLIF's optional
+        CRC-32 (this encoder always writes it; other encoders may omit it)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise CodecError("flif: expected bytes")
         data = bytes(data)
@@ -69,7 +74,7 @@ class FlifCodec(ImageCodec):
                              f"{header['channels']} channel(s), {header['bit_depth']}-bit"
                              f"{', animated' if header['animated'] else ''}")
         try:
-            width, height, channels, pixels = _flif.decode(data, max_pixels)
+            width, height, channels, pixels = _flif.decode(data, max_pixels, require_checksum)
         except ValueError as exc:
             raise CodecError(f"flif: {exc}") from None
         image = np.frombuffer(pixels, dtype=np.uint8)

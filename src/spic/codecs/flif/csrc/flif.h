@@ -22,13 +22,20 @@ typedef struct {
 /* Parses the main header and skips metadata chunks. Returns 0, or -1 with `err` set. */
 int flif_read_header(const uint8_t *data, size_t len, flif_header *hdr, char *err);
 
-/* Decodes an 8-bit grayscale file into `out` (width * height bytes).
- * Returns 0, or -1 with `err` set (corrupt, truncated, unsupported, out of memory). */
-int flif_decode_gray(const uint8_t *data, size_t len, const flif_header *hdr, uint8_t *out, char *err);
+/* Decodes an 8-bit grayscale file into `out` (width * height bytes). With `require_crc`, a
+ * file without the (optional) checksum is refused: its flag follows the pixel data, so it is
+ * known only after them, but such pixels are never reported as decoded.
+ * Returns 0, or -1 with `err` set (corrupt, truncated, unchecked, unsupported, out of memory). */
+int flif_decode_gray(const uint8_t *data, size_t len, const flif_header *hdr, int require_crc,
+                     uint8_t *out, char *err);
 
-/* Decodes an 8-bit RGB file into `out` (width * height * 3 bytes, interleaved).
- * Handles the ChannelCompact, YCoCg and Bounds transforms. Returns 0, or -1 with `err`. */
-int flif_decode_rgb(const uint8_t *data, size_t len, const flif_header *hdr, uint8_t *out, char *err);
+/* Decodes an 8-bit RGB file into `out` (width * height * 3 bytes, interleaved), `require_crc`
+ * as for gray. Handles the ChannelCompact, YCoCg and Bounds transforms. Returns 0, or -1. */
+int flif_decode_rgb(const uint8_t *data, size_t len, const flif_header *hdr, int require_crc,
+                    uint8_t *out, char *err);
+
+/* The error text for a file without checksum when one is required. */
+#define FLIF_ERR_NO_CRC "FLIF data has no checksum, and one is required (corrupt or unchecked file)"
 
 typedef struct {
     int interlaced;          /* 0: scanline order, 1: interlaced */

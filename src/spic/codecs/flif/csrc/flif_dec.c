@@ -175,7 +175,8 @@ done:
     return rc;
 }
 
-int flif_decode_gray(const uint8_t *data, size_t len, const flif_header *hdr, uint8_t *out, char *err)
+int flif_decode_gray(const uint8_t *data, size_t len, const flif_header *hdr, int require_crc,
+                     uint8_t *out, char *err)
 {
     flif_rac_in rac;
     dec_setup st;
@@ -213,6 +214,9 @@ int flif_decode_gray(const uint8_t *data, size_t len, const flif_header *hdr, ui
         }
     } else if (rac.overrun > MAX_OVERRUN) {
         snprintf(err, FLIF_ERR_LEN, "truncated FLIF data");
+        return -1;
+    } else if (require_crc) {
+        snprintf(err, FLIF_ERR_LEN, FLIF_ERR_NO_CRC);
         return -1;
     }
     /* the range coder ends within a few bytes of the file end; much earlier means the

@@ -408,7 +408,7 @@ static int read_transforms(rgb_dec *d)
 
 static int32_t clip255(int32_t v, int32_t hi) { return v < 0 ? 0 : (v > hi ? hi : v); }
 
-static int finish(rgb_dec *d, uint8_t *out, size_t len)
+static int finish(rgb_dec *d, uint8_t *out, size_t len, int require_crc)
 {
     const size_t n = (size_t)d->hdr->width * d->hdr->height;
     int16_t *P0 = d->px[0], *P1 = d->px[1], *P2 = d->px[2];
@@ -455,12 +455,15 @@ static int finish(rgb_dec *d, uint8_t *out, size_t len)
         if (crc != stored) return fail(d, "corrupt FLIF data: checksum mismatch");
     } else if (d->rac.overrun > MAX_OVERRUN) {
         return fail(d, "truncated FLIF data");
+    } else if (require_crc) {
+        return fail(d, FLIF_ERR_NO_CRC);
     }
     if (d->rac.pos + MAX_TRAILING < len) return fail(d, "corrupt FLIF data: unused bytes after the image");
     return 0;
 }
 
-int flif_decode_rgb(const uint8_t *data, size_t len, const flif_header *hdr, uint8_t *out, char *err)
+int flif_decode_rgb(const uint8_t *data, size_t len, const flif_header *hdr, int require_crc,
+                    uint8_t *out, char *err)
 {
     rgb_dec d;
     const size_t n = (size_t)hdr->width * hdr->height;
@@ -477,7 +480,7 @@ int flif_decode_rgb(const uint8_t *data, size_t len, const flif_header *hdr, uin
     rac_in_init(&d.rac, data, len, hdr->data_start);
     if (read_transforms(&d)) goto done;
     if (hdr->interlaced ? decode_interlaced(&d) : decode_scanlines(&d)) goto done;
-    rc = finish(&d, out, len);
+    rc = finish(&d, out, len, require_crc);
 done:
     release_coders(&d);
     for (p = 0; p < NPLANES; p++) free(d.px[p]);

@@ -31,12 +31,13 @@ static PyObject *py_decode(PyObject *self, PyObject *args)
 {
     Py_buffer buf;
     unsigned long long max_pixels;
+    int require_crc = 1;
     flif_header hdr;
     char err[FLIF_ERR_LEN];
     PyObject *out = NULL;
     int rc;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*K", &buf, &max_pixels)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*K|p", &buf, &max_pixels, &require_crc)) return NULL;
     rc = flif_read_header((const uint8_t *)buf.buf, (size_t)buf.len, &hdr, err);
     if (rc == 0 && (unsigned long long)hdr.width * hdr.height > max_pixels) {
         snprintf(err, FLIF_ERR_LEN, "declared size %ux%u exceeds the limit of %llu pixels", hdr.width, hdr.height, max_pixels);
@@ -54,9 +55,11 @@ static PyObject *py_decode(PyObject *self, PyObject *args)
         }
         Py_BEGIN_ALLOW_THREADS
         if (hdr.channels == 1)
-            rc = flif_decode_gray((const uint8_t *)buf.buf, (size_t)buf.len, &hdr, (uint8_t *)PyByteArray_AS_STRING(out), err);
+            rc = flif_decode_gray((const uint8_t *)buf.buf, (size_t)buf.len, &hdr, require_crc,
+                                  (uint8_t *)PyByteArray_AS_STRING(out), err);
         else
-            rc = flif_decode_rgb((const uint8_t *)buf.buf, (size_t)buf.len, &hdr, (uint8_t *)PyByteArray_AS_STRING(out), err);
+            rc = flif_decode_rgb((const uint8_t *)buf.buf, (size_t)buf.len, &hdr, require_crc,
+                                 (uint8_t *)PyByteArray_AS_STRING(out), err);
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&buf);
@@ -109,7 +112,8 @@ static PyObject *py_encode(PyObject *self, PyObject *args, PyObject *kwargs)
 
 static PyMethodDef methods[] = {
     {"read_header", py_read_header, METH_VARARGS, "read_header(data) -> dict of the declared image properties"},
-    {"decode", py_decode, METH_VARARGS, "decode(data, max_pixels) -> (width, height, channels, bytearray); 8-bit gray or RGB"},
+    {"decode", py_decode, METH_VARARGS, "decode(data, max_pixels, require_checksum=True) -> (width, height, channels, bytearray); "
+     "8-bit gray or RGB; a file without checksum is refused when require_checksum is true"},
     {"encode", (PyCFunction)(void (*)(void))py_encode, METH_VARARGS | METH_KEYWORDS,
      "encode(pixels, width, height, *, interlaced, learn_repeats, split_threshold, divisor, min_size, "
      "channel_compact) -> bytes"},

@@ -1,7 +1,7 @@
 """The reference FLIF tool compiled to WebAssembly (npm ``flif-wasm``), as an oracle.
 
-Used by interoperability tests and the benchmark only; never at run time. The setup
-script installs it with ``npm install --prefix .cache/node flif-wasm@1.0.8``.
+Used by interoperability tests and the benchmark only; it is not part of the runtime
+package. The setup script installs it with ``npm install --prefix .cache/node flif-wasm@1.0.8``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[4]
+REPO = Path(__file__).resolve().parents[1]
 FLIF_WASM = REPO / ".cache" / "node" / "node_modules" / "flif-wasm" / "bin" / "flif-wasm"
 
 
