@@ -27,6 +27,7 @@ from spic.eval.plots import finish_rd_figure, pyplot
 #: Non-judge qualities: key -> (label, higher is better).
 QUALITIES = {"lpips_alex": ("LPIPS-Alex", False), "psnr": ("PSNR (dB)", True)}
 STYLES = {"spic-fast": ("tab:red", "*"), "spic-quality": ("tab:purple", "P"),
+          "spic-fast-flif": ("tab:olive", "x"),
           "bpg": ("tab:blue", "o"), "jpeg2000": ("tab:green", "s"), "jpeg": ("tab:orange", "^"),
           "coarse+bicubic": ("tab:gray", "v")}
 
