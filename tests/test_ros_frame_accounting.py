@@ -114,7 +114,7 @@ def test_frames_lost_before_the_callback_are_counted(ros):
     try:
         assert wait_for(lambda: publisher.get_subscription_count() > 0, 30)
         publisher.publish(frame)  # the first frame: the encoder learns the publisher's numbers
-        assert spin_until(lambda: stats.counters["frames_in"] == 1)
+        assert spin_until(lambda: stats.counters["frames_out"] == 1)  # taken and encoded
         for _ in range(burst):  # the encoder's executor is busy: its queue keeps the last 3
             publisher.publish(frame)
         assert publisher.wait_for_all_acked(Duration(seconds=20))

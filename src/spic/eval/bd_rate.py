@@ -82,31 +82,34 @@ def _curves(anchor, test, higher_is_better: bool):
     return out
 
 
+def _mean_difference(anchor: tuple, test: tuple, higher_is_better: bool,
+                     at_equal_quality: bool) -> float | None:
+    """Mean of test minus anchor over the common interval: log-rate at equal quality, or
+    (sign-adjusted) quality at equal log-rate; None without two points each or overlap."""
+    curves = _curves(anchor, test, higher_is_better)
+    if curves is None:
+        return None
+    if at_equal_quality:  # x = quality, y = log-rate
+        (ya, xa), (yt, xt) = curves
+    else:
+        (xa, ya), (xt, yt) = curves
+    low, high = max(xa[0], xt[0]), min(xa[-1], xt[-1])
+    if high <= low:
+        return None
+    return _mean_over(xt, yt, low, high) - _mean_over(xa, ya, low, high)
+
+
 def bd_rate(anchor: tuple, test: tuple, higher_is_better: bool = True) -> float | None:
     """Percent rate change of ``test`` vs ``anchor`` at equal quality; None without overlap.
 
     ``anchor`` and ``test`` are ``(rates, qualities)`` sequences (e.g. bpp and mIoU).
     """
-    curves = _curves(anchor, test, higher_is_better)
-    if curves is None:
-        return None
-    (log_ra, qa), (log_rt, qt) = curves
-    low, high = max(qa[0], qt[0]), min(qa[-1], qt[-1])
-    if high <= low:
-        return None
-    diff = _mean_over(qt, log_rt, low, high) - _mean_over(qa, log_ra, low, high)
-    return float((np.exp(diff) - 1) * 100)
+    diff = _mean_difference(anchor, test, higher_is_better, at_equal_quality=True)
+    return None if diff is None else float((np.exp(diff) - 1) * 100)
 
 
 def bd_quality(anchor: tuple, test: tuple, higher_is_better: bool = True) -> float | None:
     """Mean quality of ``test`` minus ``anchor`` at equal rate, in the quality's own units
     (for LPIPS, negative = better); None without overlap."""
-    curves = _curves(anchor, test, higher_is_better)
-    if curves is None:
-        return None
-    (log_ra, qa), (log_rt, qt) = curves
-    low, high = max(log_ra[0], log_rt[0]), min(log_ra[-1], log_rt[-1])
-    if high <= low:
-        return None
-    gain = _mean_over(log_rt, qt, low, high) - _mean_over(log_ra, qa, low, high)
-    return float(gain if higher_is_better else -gain)
+    gain = _mean_difference(anchor, test, higher_is_better, at_equal_quality=False)
+    return None if gain is None else float(gain if higher_is_better else -gain)
