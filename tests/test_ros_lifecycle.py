@@ -230,7 +230,7 @@ def test_replaying_a_labelled_bag_plays_what_the_encoder_reads(labels, ros, tmp_
         assert wait_for(lambda: len(frames) == 2, 60), encoder.output()
         if not labels:  # every topic of the bag: nobody reads the labels, so it must fail
             unread = Process.script("spic_bag_play", [
-                str(bag), "--wait-subscribers", "1", "--discovery-timeout", "2"],
+                str(bag), "--wait-subscribers", "1", "--discovery-timeout", "10"],
                 tmp_path / "unread.log")
             assert unread.wait(timeout=60) == 1
             assert "no subscriber on /replay/labels" in unread.output()
