@@ -37,7 +37,7 @@ from spic.diffusion.checkpoint import (ModelCard, load_model, load_state_into, l
 from spic.diffusion.data import CropSampler, Frame, dataset_frames
 from spic.diffusion.pipeline import SAMPLING_MODES, SamplingConfig, SCSRDMPipeline
 from spic.diffusion.schedulers import NoiseSchedule
-from spic.diffusion.train import update_ema
+from spic.diffusion.train import optimise
 from spic.diffusion.unet import SCSRDMUNet, UNetConfig
 from spic.runtime import set_torch_threads
 
@@ -232,12 +232,7 @@ def distill(cfg: DistillConfig) -> dict:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
             x = one_step(model, schedule, batch["coarse"], batch["labels"].long(), t_start)
             loss, parts = loss_fn(x.float(), batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        update_ema(ema, model, min(cfg.ema_decay, (1 + step) / (10 + step)))
+        optimise(loss, model, optimizer, ema, step, cfg.grad_clip, cfg.ema_decay)
         step += 1
         wall += time.perf_counter() - t0
         recent.append(dict(parts, loss=float(loss.detach())))

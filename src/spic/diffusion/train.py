@@ -145,6 +145,18 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
         e.copy_(b)
 
 
+def optimise(loss: torch.Tensor, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+             ema: torch.nn.Module, step: int, grad_clip: float, ema_decay: float) -> None:
+    """One optimiser step on ``loss`` (gradient clipping when ``grad_clip``), then the EMA
+    update with the usual warm-up of its decay."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    update_ema(ema, model, min(ema_decay, (1 + step) / (10 + step)))
+
+
 def validate(model: SCSRDMUNet, schedule: NoiseSchedule, frames: list[Frame],
              sampling: SamplingConfig, grid_path: Path | None) -> dict:
     """Sample the validation frames; PSNR of the reconstruction and of bicubic; grid PNG."""
@@ -263,12 +275,7 @@ def train(cfg: TrainConfig) -> TrainResult:
             loss = diffusion_loss(net, schedule, batch, t, cfg.cond_dropout, gen,
                                   labels.num_classes,
                                   (cfg.paper_start_prob, cfg.val_sampling.t_start))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        update_ema(ema, model, min(cfg.ema_decay, (1 + step) / (10 + step)))
+        optimise(loss, model, optimizer, ema, step, cfg.grad_clip, cfg.ema_decay)
         step += 1
         wall += time.perf_counter() - t0
         losses.append(float(loss.detach()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +65,6 @@ class CachedReconstructor(Reconstructor):
             self.last_seconds = json.loads(meta.read_text())["seconds"]
             with Image.open(image) as img:
                 return np.array(img)
-        import time
-
         t0 = time.perf_counter()
         out = self.inner.reconstruct(coarse, ssm, label_set, downscale, **coded)
         self.last_seconds = time.perf_counter() - t0
