@@ -65,11 +65,14 @@ def models_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def ros(tmp_path_factory):
-    """An rclpy context isolated per module (own domain id, localhost discovery, temp log dir)."""
+    """An rclpy context isolated per module (own domain id, localhost discovery, temp log dir),
+    with the Fast DDS profile the console scripts use, as a camera driver beside them would."""
     rclpy = pytest.importorskip("rclpy", reason="ROS 2 wheels not installed (scripts/setup.sh)")
+    from spic_ros.dds_profile import use_default_profile
     from spic_ros.testing import isolated_ros_env
 
     isolated_ros_env(tmp_path_factory.mktemp("ros_log"))
+    use_default_profile()
     rclpy.init()
     yield
     rclpy.try_shutdown()

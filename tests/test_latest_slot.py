@@ -23,3 +23,45 @@ def test_close_wakes_a_waiting_consumer():
     slot.close()
     consumer.join(5)
     assert not consumer.is_alive() and taken == [None]
+
+
+def test_a_chained_pipeline_keeps_the_newest_input_and_loses_no_handed_over_item():
+    """Stage 1 (keep-latest) hands each result to stage 2, waiting while stage 2 is busy:
+    inputs are replaced only in stage 1's slot, and stage 2 gets every result, in order."""
+    from spic_ros.latest_slot import LatestWorker
+
+    release, coded, segmented = threading.Event(), [], []
+    coder = LatestWorker("code", lambda item: (release.wait(5), coded.append(item)),
+                         lambda: True)
+
+    def segment(item: int) -> None:
+        segmented.append(item)
+        assert coder.hand_over(item)
+
+    segmenter = LatestWorker("segment", segment, lambda: True)
+    coder.start()
+    segmenter.start()
+    replaced = [segmenter.put(i) for i in range(1, 50)]  # stage 2 is blocked meanwhile
+    release.set()
+    for _ in range(500):
+        if coded and coded[-1] == segmented[-1] == 49:
+            break
+        threading.Event().wait(0.01)
+    assert coded == segmented and coded[-1] == 49, (coded, segmented)
+    assert coded == sorted(coded) and sum(replaced) == 49 - len(segmented)
+    assert coder.stop(5) and segmenter.stop(5)
+
+
+def test_hand_over_to_a_stopped_worker_returns_false_instead_of_waiting():
+    from spic_ros.latest_slot import LatestWorker
+
+    worker = LatestWorker("w", lambda item: None, lambda: True)  # never started: slot fills
+    assert worker.hand_over(1)
+    done = []
+    waiter = threading.Thread(target=lambda: done.append(worker.hand_over(2)))
+    waiter.start()
+    waiter.join(0.1)
+    assert waiter.is_alive()  # waits for the slot to empty
+    worker.stop(1)
+    waiter.join(5)
+    assert done == [False]

@@ -165,3 +165,25 @@ def test_distill_loss_parts_and_gradient():
     loss, _ = loss_fn(x + 0.1, batch)
     loss.backward()
     assert x.grad is not None and float(x.grad.abs().sum()) > 0
+
+
+def test_grid_loss_sees_a_period_4_pattern_and_nothing_else():
+    from spic.diffusion.distill import grid_loss
+
+    smooth = torch.linspace(-1, 1, 64).view(1, 1, 1, 64).expand(2, 3, 64, 64)
+    noise = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 0.02
+    pattern = torch.zeros(4, 4)
+    pattern[1, 2], pattern[3, 0] = 0.05, -0.05
+    grid = pattern.repeat(16, 16).expand(2, 3, 64, 64)
+    assert float(grid_loss(smooth, 4)) < 1e-6  # no 4-periodic structure
+    assert float(grid_loss(noise, 4)) < 0.002  # phase means of noise average out
+    assert float(grid_loss(noise + grid, 4)) > 5 * float(grid_loss(noise, 4))
+    shifted = torch.roll(grid, 2, dims=-1)  # the same pattern at another phase: still seen
+    assert float(grid_loss(shifted, 4)) == pytest.approx(float(grid_loss(grid, 4)), rel=1e-4)
+    x = (noise + grid).clone().requires_grad_(True)
+    cfg = DistillConfig(w_lpips=0.0, w_real=0.0, w_real_l1=0.0, w_grid=1.0)
+    loss, parts = DistillLoss(cfg, 4)(x, {"teacher": noise, "target": noise,
+                                          "coarse_small": torch.nn.functional.avg_pool2d(noise, 4)})
+    assert "grid" in parts and parts["grid"] > 0
+    loss.backward()
+    assert float(x.grad.abs().sum()) > 0

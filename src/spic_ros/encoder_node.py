@@ -15,16 +15,24 @@ those that reached the callback. Frames are dropped for one of these reasons
   overwritten in the ``input_depth`` queue), seen as gaps in the publisher's sequence
   numbers (losses after a publisher's last received frame cannot be seen);
 - ``replaced``: with ``keep_latest`` (the default) the callback only stores the newest frame
-  and a worker thread encodes it, so a frame arriving while another waits replaces it: the
+  and a worker thread takes it, so a frame arriving while another waits replaces it: the
   camera queue never holds stale frames behind a busy encoder;
 - ``unpaired``: with ``labels_topic``, an image whose label map never came.
+
+With ``keep_latest`` the work is a two-stage pipeline on two threads: one converts and
+segments the newest frame, the other codes the map and the coarse image of the frame before
+and publishes it (frames leave in order; the segmenter waits for the coder rather than
+discard a segmented frame), so segmentation and coding overlap on a multi-core CPU.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
@@ -55,6 +63,20 @@ CORE = EncoderConfig()
 #: Seconds ``destroy_node`` waits for the frame being encoded (well inside launch's 5 s
 #: SIGINT grace period).
 WORKER_STOP_TIMEOUT = 3.0
+
+
+@dataclass
+class _Segmented:
+    """A frame between the pipeline's stages: converted, its map made (or given)."""
+
+    msg: Image
+    rgb: np.ndarray
+    ssm: np.ndarray
+    label_set: str
+    start: float       # perf_counter when its conversion began
+    converted: float   # ... and when segmentation began
+    segmented: float
+    received: float | None
 
 
 PARAMS = [
@@ -143,8 +165,10 @@ class EncoderNode(Node):
     def __init__(self, node_name: str = "spic_encoder", **kwargs: Any) -> None:
         # set before anything can fail: rclpy destroys a half-built node on shutdown
         self._worker: LatestWorker[tuple[Image, Image | None, float]] = LatestWorker(
-            "spic_encoder", self._encode_newest, lambda: self.context.ok())
-        self._encoder_lock = threading.Lock()  # held while a frame is encoded
+            "spic_segment", self._segment_newest, lambda: self.context.ok())
+        self._coder: LatestWorker[_Segmented] = LatestWorker(
+            "spic_code", self._code_next, lambda: self.context.ok())
+        self._encoder_lock = threading.Lock()  # held while a frame is coded
         super().__init__(node_name, **kwargs)
         self.params = p = declare(self, PARAMS)
         self.stats = NodeStats(("frames_over_budget", "keyframes_requested"))
@@ -174,6 +198,7 @@ class EncoderNode(Node):
         self.create_timer(p["diagnostics_period"], self._publish_diagnostics)
         self.add_post_set_parameters_callback(self._on_parameters_set)
         if p["keep_latest"]:
+            self._coder.start()
             self._worker.start()
         self.get_logger().info(
             f"{p['image_topic']} -> {self.output_topic}: segmenter "
@@ -240,41 +265,71 @@ class EncoderNode(Node):
         elif self._worker.put((msg, labels_msg, received)):
             self.stats.count("frames_dropped", "replaced")
 
-    def _encode_newest(self, item: tuple[Image, Image | None, float]) -> None:
-        """The worker's job; a frame that cannot be published is counted, not fatal."""
+    def _segment_newest(self, item: tuple[Image, Image | None, float]) -> None:
+        """The first stage's job: segment the newest frame, hand it to the coder."""
+        segmented = self._guarded(self._segment, *item)
+        if segmented is not None:
+            self._coder.hand_over(segmented)  # waits while the coder is busy
+
+    def _code_next(self, segmented: _Segmented) -> None:
+        """The second stage's job: code and publish."""
+        with self._encoder_lock:  # one pipeline per frame, even if parameters change meanwhile
+            self._guarded(self._code, segmented)
+
+    def _guarded(self, stage, *args):
+        """``stage(*args)``; a frame that cannot be published is counted, not fatal."""
         try:
-            self.encode_frame(*item)
+            return stage(*args)
         except Exception as exc:
-            if self._worker.stopping():
-                return  # publishers go away during shutdown
-            self.stats.count("frames_failed", type(exc).__name__)
-            self.get_logger().error(f"failed to publish a frame: {exc!r}",
-                                    throttle_duration_sec=5.0)
+            if not (self._worker.stopping() or self._coder.stopping()):
+                self.stats.count("frames_failed", type(exc).__name__)
+                self.get_logger().error(f"failed to publish a frame: {exc!r}",
+                                        throttle_duration_sec=5.0)
+            return None  # during shutdown the publishers go away
 
     def encode_frame(self, msg: Image, labels_msg: Image | None = None,
                      received: float | None = None) -> None:
-        """Encode one image (with its paired label image, if any) and publish the result;
-        ``received``: when it was queued (``perf_counter``), for the queueing latency."""
-        with self._encoder_lock:  # one pipeline per frame, even if parameters change meanwhile
-            self._encode_locked(msg, labels_msg, received)
+        """Encode one image (with its paired label image, if any) and publish the result,
+        on the calling thread; ``received``: when it was queued (``perf_counter``)."""
+        segmented = self._segment(msg, labels_msg, received)
+        if segmented is not None:
+            with self._encoder_lock:
+                self._code(segmented)
 
-    def _encode_locked(self, msg: Image, labels_msg: Image | None,
-                       received: float | None) -> None:
+    def _segment(self, msg: Image, labels_msg: Image | None,
+                 received: float | None) -> _Segmented | None:
+        """Convert the frame and make its map; None when it was rejected (counted)."""
         start = time.perf_counter()
         self.hardware_id = msg.header.frame_id or self.hardware_id
-        encoder = self.encoder
         try:
             rgb = image_to_rgb(msg, self.params["max_pixels"])
             if labels_msg is not None:
                 ssm = image_to_labels(labels_msg, self.params["max_pixels"])
                 label_set = self.params["label_set"]
-            convert_done = time.perf_counter()
+            converted = time.perf_counter()
             if labels_msg is None:
-                ssm = encoder.segmenter.segment(rgb)
-                label_set = encoder.segmenter.label_set.id
-            segment_done = time.perf_counter()
+                segmenter = self.encoder.segmenter
+                ssm = segmenter.segment(rgb)
+                label_set = segmenter.label_set.id
+        except ValueError as exc:  # every SpicError
+            self.stats.count("frames_rejected", type(exc).__name__)
+            self.get_logger().warning(f"rejected frame: {exc}", throttle_duration_sec=5.0)
+            return None
+        except Exception as exc:  # a failing part must not take the node down
+            self.stats.count("frames_failed", type(exc).__name__)
+            self.get_logger().error(f"failed to segment frame: {exc!r}",
+                                    throttle_duration_sec=5.0)
+            return None
+        return _Segmented(msg, rgb, ssm, label_set, start, converted, time.perf_counter(),
+                          received)
+
+    def _code(self, frame: _Segmented) -> None:
+        """Code the map and the coarse image, publish the SemanticFrame, record the stats."""
+        msg, ssm, encoder = frame.msg, frame.ssm, self.encoder
+        try:
             over_budget = encoder.rate.frames_over_budget if encoder.rate else 0
-            payload = encoder.encode(rgb, ssm=ssm, label_set=label_set, encoding=msg.encoding)
+            payload = encoder.encode(frame.rgb, ssm=ssm, label_set=frame.label_set,
+                                     encoding=msg.encoding)
             if encoder.rate and encoder.rate.frames_over_budget > over_budget:
                 self.stats.count("frames_over_budget")
                 self.get_logger().warning(
@@ -297,11 +352,12 @@ class EncoderNode(Node):
         self.stats.count("frames_out")
         bpp = payload.bpp()
         values = {"bytes": payload.num_bytes, "bpp_total": bpp["total"], "bpp_ssm": bpp["ssm"],
-                  "bpp_coarse": bpp["coarse"], "latency_convert_ms": 1e3 * (convert_done - start),
-                  "latency_segment_ms": 1e3 * (segment_done - convert_done),
-                  "latency_total_ms": 1e3 * (time.perf_counter() - start)}
-        if received is not None:
-            values["latency_queue_ms"] = 1e3 * (start - received)
+                  "bpp_coarse": bpp["coarse"],
+                  "latency_convert_ms": 1e3 * (frame.converted - frame.start),
+                  "latency_segment_ms": 1e3 * (frame.segmented - frame.converted),
+                  "latency_total_ms": 1e3 * (time.perf_counter() - frame.start)}
+        if frame.received is not None:
+            values["latency_queue_ms"] = 1e3 * (frame.start - frame.received)
         values.update({f"latency_{k}_ms": 1e3 * v for k, v in encoder.timings.items()})
         self.stats.record(values)
 
@@ -311,8 +367,12 @@ class EncoderNode(Node):
             self.hardware_id, self.stats, HealthThresholds.from_params(self.params)))
 
     def destroy_node(self) -> None:
-        """Stop the worker (it finishes the frame being encoded), close the pipeline, destroy."""
-        if self._worker.stop(WORKER_STOP_TIMEOUT) and hasattr(self, "encoder"):
+        """Stop the pipeline's threads (each finishes its frame; one waiting between them is
+        discarded), close the pipeline, destroy."""
+        deadline = time.monotonic() + WORKER_STOP_TIMEOUT
+        coder_done = self._coder.stop(WORKER_STOP_TIMEOUT)  # first: releases a waiting segmenter
+        segmenter_done = self._worker.stop(max(0.0, deadline - time.monotonic()))
+        if coder_done and segmenter_done and hasattr(self, "encoder"):
             self.encoder.close()
         super().destroy_node()
 

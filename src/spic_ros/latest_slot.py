@@ -1,5 +1,6 @@
 """A one-item mailbox (the producer overwrites, the consumer takes the latest item) and a
-worker thread that always handles the newest item."""
+worker thread that always handles the newest item; two workers chained with
+:meth:`LatestWorker.hand_over` form a pipeline whose later stage never drops work."""
 
 from __future__ import annotations
 
@@ -24,8 +25,19 @@ class LatestSlot(Generic[T]):
                 return False
             replaced = self._item is not None
             self._item = item
-            self._cond.notify()
+            self._cond.notify_all()
             return replaced
+
+    def put_when_empty(self, item: T) -> bool:
+        """Wait until the slot is empty, then store ``item``; False (``item`` dropped) once
+        closed."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._item is None or self._closed)
+            if self._closed:
+                return False
+            self._item = item
+            self._cond.notify_all()
+            return True
 
     def take(self, timeout: float | None = None) -> T | None:
         """The latest item, waiting up to ``timeout`` s; None on timeout or once closed (an
@@ -35,6 +47,7 @@ class LatestSlot(Generic[T]):
             if self._closed:
                 return None
             item, self._item = self._item, None
+            self._cond.notify_all()  # a producer may wait for the slot to empty
             return item
 
     def close(self) -> None:
@@ -67,6 +80,11 @@ class LatestWorker(Generic[T]):
     def put(self, item: T) -> bool:
         """Hand ``item`` to the thread; True when it replaced one not yet taken."""
         return self._slot.put(item)
+
+    def hand_over(self, item: T) -> bool:
+        """Hand ``item`` to the thread once the previous one was taken (never replaces);
+        False when the worker stopped meanwhile (``item`` is dropped)."""
+        return self._slot.put_when_empty(item)
 
     def stopping(self) -> bool:
         """:meth:`stop` was called or ``running()`` is False."""

@@ -25,11 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "distill-decod
                         "model to DIR and exit")
     parser.add_argument("--snapshot", type=int, metavar="STEP", help="with --export: this snapshot")
     parser.add_argument("--cache-dir", default=d.cache_dir)
+    parser.add_argument("--init", help="fine-tune this student model folder (default: start "
+                        "from the teacher's weights)")
     for name in ("steps", "batch_size", "crop", "refine_channels", "warmup_steps",
                  "checkpoint_every", "snapshot_every", "seed", "threads"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     for name in ("lr", "ema_decay", "grad_clip", "w_l1", "w_lpips", "w_real", "w_real_l1",
-                 "w_coarse"):
+                 "w_coarse", "w_grid"):
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     parser.add_argument("--device", default=d.device, help="auto (CUDA when available), cpu, cuda")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast")

