@@ -65,3 +65,18 @@ def test_hand_over_to_a_stopped_worker_returns_false_instead_of_waiting():
     worker.stop(1)
     waiter.join(5)
     assert done == [False]
+
+
+def test_round_robin_serves_every_stream_in_turn_with_its_newest_item():
+    from spic_ros.latest_slot import LatestSlots
+
+    slots: LatestSlots[str] = LatestSlots(3)
+    assert not slots.put("a1", 0) and slots.put("a2", 0)  # a1 replaced: a skip
+    assert not slots.put("c1", 2)
+    assert slots.take_next(0) == (0, "a2")
+    assert not slots.put("a3", 0) and not slots.put("b1", 1)
+    # after slot 0: slots 1 and 2 first, although slot 0 has a newer item again
+    assert [slots.take_next(0) for _ in range(3)] == [(1, "b1"), (2, "c1"), (0, "a3")]
+    assert slots.take_next(0.01) is None  # all empty: timed out
+    slots.close()
+    assert slots.take_next() is None and slots.put("x", 1) is False

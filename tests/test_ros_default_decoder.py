@@ -139,12 +139,12 @@ def test_ssm_topic_follows_the_output_topic(ros):
                 Parameter("input_topic", value=f"/cam/{camera}/spic"),
                 Parameter("output_topic", value=f"/cam/{camera}/decoded"),
                 Parameter("reconstructor", value="bicubic")]))
-        topics = [n.ssm_publisher.topic_name for n in nodes]
+        topics = [n.streams[0].ssm_publisher.topic_name for n in nodes]
         assert topics == ["/cam/front/decoded/ssm", "/cam/rear/decoded/ssm"]
         off = DecoderNode(node_name="ssm_topic_off", parameter_overrides=[
             Parameter("reconstructor", value="bicubic"), Parameter("publish_ssm", value=False)])
         nodes.append(off)
-        assert off.ssm_publisher is None
+        assert off.streams[0].ssm_publisher is None
     finally:
         for n in nodes:
             n.destroy_node()

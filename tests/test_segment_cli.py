@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from spic.cli import main
@@ -40,6 +41,31 @@ def test_eval_segmenter_reports_metrics_json(camvid_dir, tmp_path):
     assert result["frames"] == 3 and 0 < result["miou"] <= 100
     assert set(result["per_class_iou"]) >= {"Sky", "Road", "Bicyclist"}
     assert result["ms_per_frame_median"] > 0 and result["peak_rss_mb"] > 0
+
+
+def test_eval_segmenter_under_camera_conditions(camvid_dir, tmp_path):
+    out = tmp_path / "eval.json"
+    assert main(["eval-segmenter", "--data", f"camvid:{camvid_dir}", "--limit", "2",
+                 "--threads", "1", "--json", str(out), "--condition", "clean",
+                 "--condition", "dusk", "--condition", "noise"]) == 0
+    result = json.loads(out.read_text())
+    assert list(result["conditions"]) == ["clean", "dusk", "noise"]
+    assert result["results"] == result["conditions"]["clean"]
+    assert result["conditions"]["dusk"]["miou"] != result["conditions"]["clean"]["miou"]
+    with pytest.raises(SystemExit, match="unknown condition"):
+        main(["eval-segmenter", "--data", f"camvid:{camvid_dir}", "--condition", "fog"])
+
+
+def test_conditions_are_repeatable_and_keep_the_frame_shape():
+    from spic.segmentation.conditions import CONDITIONS
+
+    rgb = np.random.default_rng(0).integers(0, 256, (36, 48, 3), dtype=np.uint8)
+    for name, condition in CONDITIONS.items():
+        out = condition(rgb, 3)
+        assert out.shape == rgb.shape and out.dtype == np.uint8, name
+        assert np.array_equal(out, condition(rgb, 3)), name  # the same frame, the same output
+        assert (name == "clean") == np.array_equal(out, rgb), name
+    assert CONDITIONS["dusk"](rgb, 0).mean() < 0.6 * rgb.mean()
 
 
 def test_eval_maps_cityscapes_predictions_to_camvid(models_dir, camvid_dir, tmp_path):

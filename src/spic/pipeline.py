@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -294,6 +295,13 @@ class SemanticDecoder:
     def timings(self) -> dict[str, float]:
         """Stage latencies (s) of the last :meth:`decode`."""
         return self._timer.timings
+
+    def for_another_stream(self) -> "SemanticDecoder":
+        """A decoder for another stream: this one's configuration and (loaded) reconstructors,
+        its own map reference chain, codecs and timings."""
+        other = copy.copy(self)
+        other._codecs, other._timer, other._reference = {}, _Timer(), None
+        return other
 
     def _codec(self, name: str, part: str) -> ImageCodec:
         """The codec for a payload part ("SSM" or "coarse"), if this decoder accepts it."""

@@ -15,11 +15,19 @@ The default reconstructor is ``scsrdm`` (the embedded CamVid model); frames it r
 label set or downscale, a frame above its size limit) are rebuilt by ``fallback_reconstructor``,
 counted (``frames_fallback``) and logged, never dropped. On shutdown a reconstruction in
 progress is cancelled between diffusion steps, so the node stops within one step.
+
+One node serves several streams (cameras, vehicles) with one model: ``streams:=front,left``
+subscribes ``/<stream>/<stream_input_topic>`` for each and publishes on
+``/<stream>/<stream_output_topic>`` (and ``.../ssm``); each stream has its own map reference
+chain, counters and /diagnostics status (``spic_decoder: <node>/<stream>``), and the worker
+reconstructs the newest frame of each stream in turn (round robin), so one busy stream cannot
+starve another.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,7 +35,9 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.publisher import Publisher
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 from spic.cancellation import Cancelled, cancel_when, raise_if_cancelled
 from spic.codecs import CODECS
@@ -38,7 +48,7 @@ from spic_ros.diagnostics import (HealthThresholds, NodeStats, diagnostic_array,
                                   threshold_params)
 from spic_ros.frame_message import msg_to_payload
 from spic_ros.image_conversion import array_to_image
-from spic_ros.latest_slot import LatestWorker
+from spic_ros.latest_slot import RoundRobinWorker
 from spic_ros.msg import SemanticFrame
 from spic_ros.params import (ConfigurationError, Param, codec_names, declare, format_options,
                              key_value_options, name_list, one_of, parse_options, topic_name)
@@ -58,6 +68,16 @@ PARAMS = [
     Param("publish_ssm", True, "publish the decoded SSM (mono8) on ssm_topic", read_only=True),
     Param("ssm_topic", "", "decoded SSM topic; empty: <output_topic>/ssm (one per camera)",
           validator=topic_name, read_only=True),
+    Param("streams", "", "stream namespaces served by this node's one model, e.g. front,left "
+          "(/<stream>/<stream_input_topic> -> /<stream>/<stream_output_topic>, in turn); empty: "
+          "the one stream input_topic -> output_topic", validator=lambda v: stream_refusal(v),
+          read_only=True),
+    Param("stream_input_topic", "image_raw/spic",
+          "with streams: the SemanticFrame topic relative to each stream's namespace",
+          validator=lambda v: relative_topic_refusal(v), read_only=True),
+    Param("stream_output_topic", "image_decoded",
+          "with streams: the image topic relative to each stream's namespace (SSM on .../ssm)",
+          validator=lambda v: relative_topic_refusal(v), read_only=True),
     Param("reconstructor", CORE.reconstructor,
           "reconstructor registry name (bicubic: fast, no model)",
           validator=one_of(RECONSTRUCTORS), read_only=True),
@@ -88,6 +108,41 @@ PARAMS = [
 ]
 
 
+def relative_topic_refusal(value: str) -> str | None:
+    """Why ``value`` is no topic name relative to a namespace, or None."""
+    if not value or value.startswith(("/", "~")):
+        return f"{value!r} is not a relative topic name (e.g. image_raw/spic)"
+    return topic_name(value)
+
+
+def stream_refusal(value: str) -> str | None:
+    """Why ``value`` is no list of distinct stream namespaces, or None."""
+    names = stream_names(value)
+    bad = [name for name in names if relative_topic_refusal(name)]
+    if bad:
+        return f"stream {bad[0]!r} is not a namespace (letters, digits, _ and /)"
+    if len(set(names)) != len(names):
+        return "a stream is named twice"
+    return None
+
+
+def stream_names(value: str) -> list[str]:
+    """``"front, /rig/left/"`` -> ``["front", "rig/left"]``."""
+    return [name.strip("/") for name in name_list(value)]
+
+
+@dataclass
+class Stream:
+    """One SemanticFrame input and everything that belongs to it alone."""
+
+    name: str                    # "" for the node's single stream
+    decoder: SemanticDecoder     # its own map reference chain; the model is shared
+    publisher: Publisher
+    ssm_publisher: Publisher | None
+    stats: NodeStats
+    hardware_id: str             # the camera's frame_id once seen
+
+
 def decoder_config(p: dict[str, Any]) -> DecoderConfig:
     """The core configuration these parameter values describe."""
     return DecoderConfig(reconstructor=p["reconstructor"],
@@ -99,126 +154,155 @@ def decoder_config(p: dict[str, Any]) -> DecoderConfig:
 
 
 class DecoderNode(Node):
-    """Remote-side node; see the module docstring. ``stats`` holds its counters."""
+    """Remote-side node; see the module docstring. ``streams`` holds each stream's state;
+    ``stats`` and ``decoder`` are the first stream's (the only one without ``streams``)."""
 
     #: Counters beyond :data:`NodeStats.COUNTERS`.
     EXTRA_COUNTERS = ("frames_fallback",)
 
     def __init__(self, node_name: str = "spic_decoder", **kwargs: Any) -> None:
         # set before anything can fail: rclpy destroys a half-built node on shutdown
-        self._worker: LatestWorker[tuple[SemanticFrame, SemanticPayload, np.ndarray, float,
-                                         float]] = LatestWorker(
-            "spic_decoder", self._decode_newest, lambda: self.context.ok())
+        self._worker: RoundRobinWorker[tuple[SemanticFrame, SemanticPayload, np.ndarray, float,
+                                             float]] | None = None
         super().__init__(node_name, **kwargs)
         self.params = p = declare(self, PARAMS)
-        self.stats = NodeStats(self.EXTRA_COUNTERS)
-        self.hardware_id = self.get_fully_qualified_name()  # the camera's frame_id once seen
         try:
-            self.decoder = SemanticDecoder(decoder_config(p))
+            decoder = SemanticDecoder(decoder_config(p))
         except Exception as exc:  # unknown options, missing or corrupt weights, ...
             raise ConfigurationError(
                 f"cannot create reconstructor {p['reconstructor']!r} (options "
                 f"{p['reconstructor_options']!r}, fallback {p['fallback_reconstructor']!r}): "
                 f"{exc}") from exc
-        self.publisher = self.create_publisher(Image, p["output_topic"],
-                                               reliable_qos(p["output_depth"]))
-        ssm_topic = p["ssm_topic"] or p["output_topic"].rstrip("/") + "/ssm"
-        self.ssm_publisher = (self.create_publisher(Image, ssm_topic,
-                                                    reliable_qos(p["output_depth"]))
-                              if p["publish_ssm"] else None)
-        self.create_subscription(SemanticFrame, p["input_topic"], self._on_frame,
-                                 reliable_qos(p["input_depth"]))
+        names = stream_names(p["streams"])
+        if names:
+            topics = [(name, f"/{name}/{p['stream_input_topic']}",
+                       f"/{name}/{p['stream_output_topic']}", "") for name in names]
+        else:
+            topics = [("", p["input_topic"], p["output_topic"], p["ssm_topic"])]
+        self.streams = [self._stream(name, decoder if i == 0 else decoder.for_another_stream(),
+                                     *topic_names)
+                        for i, (name, *topic_names) in enumerate(topics)]
+        self.decoder, self.stats = self.streams[0].decoder, self.streams[0].stats
+        for index, (_name, input_topic, _out, _ssm) in enumerate(topics):
+            self.create_subscription(SemanticFrame, input_topic,
+                                     lambda msg, i=index: self._on_frame(i, msg),
+                                     reliable_qos(p["input_depth"]))
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(p["diagnostics_period"], self._publish_diagnostics)
         self.add_post_set_parameters_callback(self._on_parameters_set)
+        self._worker = RoundRobinWorker("spic_decoder", self._decode_newest,
+                                        lambda: self.context.ok(), slots=len(self.streams))
         self._worker.start()
         fallback = p["fallback_reconstructor"] or "none (reject)"
-        self.get_logger().info(f"{p['input_topic']} -> {p['output_topic']}: reconstructor "
-                               f"{p['reconstructor']}, fallback {fallback}")
+        for _name, input_topic, output_topic, _ssm in topics:
+            self.get_logger().info(f"{input_topic} -> {output_topic}: reconstructor "
+                                   f"{p['reconstructor']}, fallback {fallback}")
+
+    def _stream(self, name: str, decoder: SemanticDecoder, input_topic: str, output_topic: str,
+                ssm_topic: str) -> Stream:
+        depth = reliable_qos(self.params["output_depth"])
+        ssm_topic = ssm_topic or output_topic.rstrip("/") + "/ssm"
+        return Stream(name, decoder, self.create_publisher(Image, output_topic, depth),
+                      self.create_publisher(Image, ssm_topic, depth)
+                      if self.params["publish_ssm"] else None,
+                      NodeStats(self.EXTRA_COUNTERS), self.get_fully_qualified_name())
 
     def _on_parameters_set(self, changed: list[Parameter]) -> None:
         self.params.update({param.name: param.value for param in changed})
 
-    def _on_frame(self, msg: SemanticFrame) -> None:
-        self.stats.count("frames_in")
+    def _on_frame(self, index: int, msg: SemanticFrame) -> None:
+        stream = self.streams[index]
+        stream.stats.count("frames_in")
         received = time.perf_counter()
-        self.hardware_id = msg.header.frame_id or self.hardware_id
+        stream.hardware_id = msg.header.frame_id or stream.hardware_id
         try:
             payload = msg_to_payload(msg)
-            ssm = self.decoder.decode_map(payload)
+            ssm = stream.decoder.decode_map(payload)
         except ValueError as exc:  # every SpicError and unknown codec / label-set names
-            self._reject(exc)
+            self._reject(stream, exc)
             return
         except Exception as exc:  # a failing codec must not take the node down
-            self.stats.count("frames_failed", type(exc).__name__)
+            stream.stats.count("frames_failed", type(exc).__name__)
             self.get_logger().error(f"failed to decode a map: {exc!r}", throttle_duration_sec=5.0)
             return
         map_seconds = time.perf_counter() - received
-        if self._worker.put((msg, payload, ssm, received, map_seconds)):
-            self.stats.count("frames_dropped")
+        if self._worker.put((msg, payload, ssm, received, map_seconds), index):
+            stream.stats.count("frames_dropped")
 
-    def _reject(self, exc: ValueError) -> None:
-        self.stats.count("frames_rejected", type(exc).__name__)
-        self.get_logger().warning(f"rejected frame: {exc}", throttle_duration_sec=5.0)
+    def _reject(self, stream: Stream, exc: ValueError) -> None:
+        stream.stats.count("frames_rejected", type(exc).__name__)
+        self.get_logger().warning(f"rejected frame{self._of(stream)}: {exc}",
+                                  throttle_duration_sec=5.0)
 
-    def _decode_newest(self, item: tuple) -> None:
+    @staticmethod
+    def _of(stream: Stream) -> str:
+        return f" of stream {stream.name}" if stream.name else ""
+
+    def _decode_newest(self, index: int, item: tuple) -> None:
         """The worker's job: one frame's failure ends only it; stopping the node (destroyed,
         or its context shut down by SIGINT) cancels it."""
+        stream = self.streams[index]
         try:
             with cancel_when(self._worker.stopping):
-                self.decode_frame(*item)
+                self.decode_frame(*item, stream=stream)
         except Cancelled:
             return
         except Exception as exc:  # conversion, publishing, statistics
             if self._worker.stopping():
                 return  # publishers go away during shutdown
-            self.stats.count("frames_failed", type(exc).__name__)
-            self.get_logger().error(f"failed to publish a decoded frame: {exc!r}",
-                                    throttle_duration_sec=5.0)
+            stream.stats.count("frames_failed", type(exc).__name__)
+            self.get_logger().error(f"failed to publish a decoded frame{self._of(stream)}: "
+                                    f"{exc!r}", throttle_duration_sec=5.0)
 
     def decode_frame(self, msg: SemanticFrame, payload: SemanticPayload, ssm: np.ndarray,
-                     received: float, map_seconds: float) -> None:
-        """Reconstruct one accepted frame (its map decoded on arrival, in ``map_seconds``)
-        and publish the image (and SSM); count rejects."""
+                     received: float, map_seconds: float, stream: Stream | None = None) -> None:
+        """Reconstruct one accepted frame of ``stream`` (default: the first; its map decoded
+        on arrival, in ``map_seconds``) and publish the image (and SSM); count rejects."""
+        stream = stream or self.streams[0]
         start = time.perf_counter()
         try:
-            frame = self.decoder.decode(payload, ssm=ssm)
+            frame = stream.decoder.decode(payload, ssm=ssm)
             raise_if_cancelled()  # shut down meanwhile: nothing left to publish or log to
         except ValueError as exc:  # every SpicError and unknown codec / label-set names
-            self._reject(exc)
+            self._reject(stream, exc)
             return
         except Cancelled:
             raise
         except Exception as exc:  # a failing part must not take the node down
-            self.stats.count("frames_failed", type(exc).__name__)
-            self.get_logger().error(f"failed to decode frame: {exc!r}", throttle_duration_sec=5.0)
+            stream.stats.count("frames_failed", type(exc).__name__)
+            self.get_logger().error(f"failed to decode frame{self._of(stream)}: {exc!r}",
+                                    throttle_duration_sec=5.0)
             return
         if frame.fallback_reason is not None:
-            self.stats.count("frames_fallback")
+            stream.stats.count("frames_fallback")
             self.get_logger().warning(
                 f"{self.params['reconstructor']} refused a frame, rebuilt it with "
                 f"{self.params['fallback_reconstructor']}: {frame.fallback_reason}",
                 throttle_duration_sec=5.0)
-        self.publisher.publish(array_to_image(frame.rgb, msg.header))
-        if self.ssm_publisher is not None:
-            self.ssm_publisher.publish(array_to_image(frame.ssm, msg.header))
-        self.stats.count("frames_out")
+        stream.publisher.publish(array_to_image(frame.rgb, msg.header))
+        if stream.ssm_publisher is not None:
+            stream.ssm_publisher.publish(array_to_image(frame.ssm, msg.header))
+        stream.stats.count("frames_out")
         now = time.perf_counter()
         values = {"bytes": payload.num_bytes, "bpp_total": payload.bpp()["total"],
                   "latency_total_ms": 1e3 * (now - received),
                   "latency_queue_ms": 1e3 * (start - received - map_seconds),
                   "latency_ssm_decode_ms": 1e3 * map_seconds}
-        values.update({f"latency_{k}_ms": 1e3 * v for k, v in self.decoder.timings.items()})
-        self.stats.record(values)
+        values.update({f"latency_{k}_ms": 1e3 * v for k, v in stream.decoder.timings.items()})
+        stream.stats.record(values)
 
     def _publish_diagnostics(self) -> None:
-        self.diagnostics.publish(diagnostic_array(
-            self.get_clock().now().to_msg(), diagnostic_name("spic_decoder", self),
-            self.hardware_id, self.stats, HealthThresholds.from_params(self.params)))
+        stamp, base = self.get_clock().now().to_msg(), diagnostic_name("spic_decoder", self)
+        limits = HealthThresholds.from_params(self.params)
+        statuses = [diagnostic_array(stamp, f"{base}/{s.name}" if s.name else base,
+                                     s.hardware_id, s.stats, limits).status[0]
+                    for s in self.streams]
+        self.diagnostics.publish(DiagnosticArray(header=Header(stamp=stamp), status=statuses))
 
     def destroy_node(self) -> None:
         """Cancel the reconstruction in progress (between diffusion steps), then destroy."""
-        self._worker.stop(WORKER_STOP_TIMEOUT)
+        if self._worker is not None:
+            self._worker.stop(WORKER_STOP_TIMEOUT)
         super().destroy_node()
 
 

@@ -1,6 +1,8 @@
-"""A one-item mailbox (the producer overwrites, the consumer takes the latest item) and a
-worker thread that always handles the newest item; two workers chained with
-:meth:`LatestWorker.hand_over` form a pipeline whose later stage never drops work."""
+"""One-item mailboxes (the producer overwrites, the consumer takes the latest item) and the
+worker threads that serve them: :class:`LatestWorker` always handles the newest item of one
+slot; :class:`RoundRobinWorker` serves several slots (one per stream) in turn. Two workers
+chained with :meth:`RoundRobinWorker.hand_over` form a pipeline whose later stage never
+drops work."""
 
 from __future__ import annotations
 
@@ -10,65 +12,88 @@ from typing import Callable, Generic, TypeVar
 T = TypeVar("T")
 
 
-class LatestSlot(Generic[T]):
-    """Holds at most one item. ``put`` returns True when it replaced an untaken item (a skip)."""
+class LatestSlots(Generic[T]):
+    """``count`` slots holding at most one item each, taken in turn (round robin).
 
-    def __init__(self) -> None:
+    ``put`` returns True when it replaced an untaken item (a skip).
+    """
+
+    def __init__(self, count: int = 1) -> None:
+        if count < 1:
+            raise ValueError(f"need at least one slot, got {count}")
         self._cond = threading.Condition()
-        self._item: T | None = None
+        self._items: list[T | None] = [None] * count
+        self._next = 0  # the slot served first by the next take
         self._closed = False
 
-    def put(self, item: T) -> bool:
+    def put(self, item: T, slot: int = 0) -> bool:
         """Store ``item`` (dropped after :meth:`close`); True when it replaced an untaken one."""
         with self._cond:
             if self._closed:
                 return False
-            replaced = self._item is not None
-            self._item = item
+            replaced = self._items[slot] is not None
+            self._items[slot] = item
             self._cond.notify_all()
             return replaced
 
-    def put_when_empty(self, item: T) -> bool:
-        """Wait until the slot is empty, then store ``item``; False (``item`` dropped) once
+    def put_when_empty(self, item: T, slot: int = 0) -> bool:
+        """Wait until ``slot`` is empty, then store ``item``; False (``item`` dropped) once
         closed."""
         with self._cond:
-            self._cond.wait_for(lambda: self._item is None or self._closed)
+            self._cond.wait_for(lambda: self._items[slot] is None or self._closed)
             if self._closed:
                 return False
-            self._item = item
+            self._items[slot] = item
             self._cond.notify_all()
             return True
 
-    def take(self, timeout: float | None = None) -> T | None:
-        """The latest item, waiting up to ``timeout`` s; None on timeout or once closed (an
-        untaken item is discarded by :meth:`close`)."""
+    def take_next(self, timeout: float | None = None) -> tuple[int, T] | None:
+        """``(slot, item)`` of the first filled slot from the one after the last taken,
+        waiting up to ``timeout`` s; None on timeout or once closed (untaken items are
+        discarded by :meth:`close`)."""
         with self._cond:
-            self._cond.wait_for(lambda: self._item is not None or self._closed, timeout)
+            self._cond.wait_for(lambda: self._closed or any(i is not None for i in self._items),
+                                timeout)
             if self._closed:
                 return None
-            item, self._item = self._item, None
-            self._cond.notify_all()  # a producer may wait for the slot to empty
-            return item
+            count = len(self._items)
+            for slot in (s % count for s in range(self._next, self._next + count)):
+                item = self._items[slot]
+                if item is not None:
+                    self._items[slot], self._next = None, slot + 1
+                    self._cond.notify_all()  # a producer may wait for the slot to empty
+                    return slot, item
+            return None  # timed out
 
     def close(self) -> None:
-        """Wake every waiting :meth:`take` with None; later calls return None at once."""
+        """Wake every waiting call with None / False; later calls return at once."""
         with self._cond:
             self._closed = True
-            self._item = None
+            self._items = [None] * len(self._items)
             self._cond.notify_all()
 
 
-class LatestWorker(Generic[T]):
-    """A thread handing the newest item :meth:`put` to ``handle`` until :meth:`stop`.
+class LatestSlot(LatestSlots[T]):
+    """A single slot."""
 
-    An item put while the previous one waits replaces it (``put`` returns True: count it as
-    a skip). ``handle`` must catch its own errors; it may poll :meth:`stopping` to end
-    early. ``running`` (e.g. the node's ``context.ok``) turning False also ends the thread.
+    def take(self, timeout: float | None = None) -> T | None:
+        """The latest item, waiting up to ``timeout`` s; None on timeout or once closed."""
+        taken = self.take_next(timeout)
+        return None if taken is None else taken[1]
+
+
+class RoundRobinWorker(Generic[T]):
+    """A thread handing the newest item of each of ``slots`` slots to ``handle(slot, item)``,
+    the slots in turn, until :meth:`stop`.
+
+    An item put while the previous one of its slot waits replaces it (``put`` returns True:
+    count it as a skip). ``handle`` must catch its own errors; it may poll :meth:`stopping` to
+    end early. ``running`` (e.g. the node's ``context.ok``) turning False also ends the thread.
     """
 
-    def __init__(self, name: str, handle: Callable[[T], None],
-                 running: Callable[[], bool]) -> None:
-        self._slot: LatestSlot[T] = LatestSlot()
+    def __init__(self, name: str, handle: Callable[[int, T], None],
+                 running: Callable[[], bool], slots: int = 1) -> None:
+        self._slots: LatestSlots[T] = LatestSlots(slots)
         self._stop = threading.Event()
         self._handle = handle
         self._running = running
@@ -77,14 +102,14 @@ class LatestWorker(Generic[T]):
     def start(self) -> None:
         self._thread.start()
 
-    def put(self, item: T) -> bool:
+    def put(self, item: T, slot: int = 0) -> bool:
         """Hand ``item`` to the thread; True when it replaced one not yet taken."""
-        return self._slot.put(item)
+        return self._slots.put(item, slot)
 
-    def hand_over(self, item: T) -> bool:
-        """Hand ``item`` to the thread once the previous one was taken (never replaces);
-        False when the worker stopped meanwhile (``item`` is dropped)."""
-        return self._slot.put_when_empty(item)
+    def hand_over(self, item: T, slot: int = 0) -> bool:
+        """Hand ``item`` to the thread once the slot's previous one was taken (never
+        replaces); False when the worker stopped meanwhile (``item`` is dropped)."""
+        return self._slots.put_when_empty(item, slot)
 
     def stopping(self) -> bool:
         """:meth:`stop` was called or ``running()`` is False."""
@@ -94,17 +119,25 @@ class LatestWorker(Generic[T]):
         return self._thread.is_alive()
 
     def stop(self, timeout: float) -> bool:
-        """Discard the waiting item, wait up to ``timeout`` s for the one being handled;
+        """Discard the waiting items, wait up to ``timeout`` s for the one being handled;
         True when the thread has ended."""
         self._stop.set()
-        self._slot.close()
+        self._slots.close()
         if self._thread.ident is not None:
             self._thread.join(timeout)
         return not self._thread.is_alive()
 
     def _run(self) -> None:
         while not self.stopping():
-            item = self._slot.take()
-            if item is None or self.stopping():
+            taken = self._slots.take_next()
+            if taken is None or self.stopping():
                 return
-            self._handle(item)
+            self._handle(*taken)
+
+
+class LatestWorker(RoundRobinWorker[T]):
+    """A thread handing the newest item :meth:`put` to ``handle(item)`` (one slot)."""
+
+    def __init__(self, name: str, handle: Callable[[T], None],
+                 running: Callable[[], bool]) -> None:
+        super().__init__(name, lambda _slot, item: handle(item), running)

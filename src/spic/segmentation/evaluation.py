@@ -12,15 +12,17 @@ from tqdm import tqdm
 from spic.datasets import Sample, read_labels, read_rgb
 from spic.labelsets import get_label_set, mapping_lut
 from spic.segmentation.base import Segmenter
+from spic.segmentation.conditions import Condition
 from spic.confusion import ConfusionMatrix
 
 
 def evaluate_segmenter(segmenter: Segmenter, samples: list[Sample], warmup: int = 2,
-                       progress: bool = False) -> dict:
+                       progress: bool = False, condition: Condition | None = None) -> dict:
     """Metrics over ``samples`` (intersections/unions summed over the split, void ignored).
 
     Predictions in another label set are mapped into the dataset's (e.g. cityscapes19 ->
     camvid11); timing covers ``segment()`` only, after ``warmup`` untimed calls.
+    ``condition`` (see :mod:`spic.segmentation.conditions`) transforms each frame first.
     """
     if not samples:
         raise ValueError("no samples to evaluate")
@@ -30,8 +32,10 @@ def evaluate_segmenter(segmenter: Segmenter, samples: list[Sample], warmup: int 
     for sample in samples[:warmup]:
         segmenter.segment(read_rgb(sample.image))
     times = []
-    for sample in tqdm(samples, desc="eval", disable=not progress):
+    for index, sample in enumerate(tqdm(samples, desc="eval", disable=not progress)):
         rgb = read_rgb(sample.image)
+        if condition is not None:
+            rgb = condition(rgb, index)
         start = time.perf_counter()
         pred = segmenter.segment(rgb)
         times.append(time.perf_counter() - start)

@@ -104,6 +104,12 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
                 f"mIoU {r['miou']}, pixel accuracy {r['pixel_accuracy']}, {r['ms_per_frame_median']} "
                 f"ms/frame median (load {r['loadavg_1min']}), peak RSS {r['peak_rss_mb']} MB.",
                 "- Per-class IoU: " + ", ".join(f"{k} {v}" for k, v in r["per_class_iou"].items()) + "."]
+        if evaluation.get("conditions"):
+            out += ["", "Under camera conditions (`spic eval-segmenter --condition ...`, "
+                    "`spic.segmentation.conditions`):", "",
+                    "| condition | mIoU | pixel acc |", "|---|---:|---:|"]
+            out += [f"| {name} | {m['miou']} | {m['pixel_accuracy']} |"
+                    for name, m in evaluation["conditions"].items()]
     for b in bench or []:
         out.append(f"- Latency `{b['backend']}` {b['size']}, {b['threads']} threads: median "
                    f"{b['median_ms']} ms (min {b['min_ms']}, p90 {b['p90_ms']}), peak RSS "
