@@ -14,6 +14,11 @@ The decoders matching a four-camera vehicle (vehicle.launch.py cameras:=...; doc
 With ``cameras`` the topic arguments are relative to each camera's namespace; an absolute one
 is refused. Without it (the default) one decoder runs as configured.
 
+One decoder for all cameras (one model in memory, the newest frame of each in turn; the same
+topics as above):
+
+    ros2 launch spic_ros remote.launch.py streams:=front,left,right,rear
+
 Every decoder parameter is an argument (``ros2 launch spic_ros remote.launch.py -s``);
 ``config:=FILE`` names a parameters file, which the arguments given override, and
 ``dds_profile:=FILE|off`` the Fast DDS profile (default: the large-frames profile, docs/dds.md).
