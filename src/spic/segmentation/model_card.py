@@ -110,6 +110,7 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
                     "| condition | mIoU | pixel acc |", "|---|---:|---:|"]
             out += [f"| {name} | {m['miou']} | {m['pixel_accuracy']} |"
                     for name, m in evaluation["conditions"].items()]
+            out.append("")
     for b in bench or []:
         out.append(f"- Latency `{b['backend']}` {b['size']}, {b['threads']} threads: median "
                    f"{b['median_ms']} ms (min {b['min_ms']}, p90 {b['p90_ms']}), peak RSS "
