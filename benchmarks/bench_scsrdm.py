@@ -63,6 +63,7 @@ def speed(args: argparse.Namespace) -> dict:
         t0 = time.perf_counter()
         recon.reconstruct(coarse, labels, CAMVID11, 4)
         times.append(time.perf_counter() - t0)
+    counted = {"unet_passes_per_frame": len(passes), "batch_per_pass": passes[0] if passes else None}
     batched = {}
     if args.batch > 1:  # N frames in one pass of the sampler (a multi-stream decoder's round)
         import torch
@@ -86,7 +87,7 @@ def speed(args: argparse.Namespace) -> dict:
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         **{k: v for k, v in asdict(recon.sampling).items() if k != "seed"},
         "consistency": recon.consistency, "bf16": recon.pipeline.bf16, "frames": args.frames,
-        "unet_passes_per_frame": len(passes), "batch_per_pass": passes[0] if passes else None,
+        **counted,
         "median_ms": round(1000 * float(np.median(times)), 1),
         "p90_ms": round(1000 * float(np.percentile(times, 90)), 1),
         "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 3),
