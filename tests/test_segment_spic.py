@@ -102,8 +102,12 @@ def test_embedded_weights_ship_their_onnx_graph_hash_checked(tmp_path):
 
     from spic.segmentation.export import ONNX_FILE, onnx_bytes, shipped_onnx
 
+    import hashlib
+
     graph = shipped_onnx(DEFAULT_WEIGHTS)
-    assert graph is not None and graph == onnx_bytes(load_model(DEFAULT_WEIGHTS))
+    assert graph is not None  # compared by digest: a failing bytes diff of 3 MB takes minutes
+    exported = onnx_bytes(load_model(DEFAULT_WEIGHTS))
+    assert hashlib.sha256(graph).hexdigest() == hashlib.sha256(exported).hexdigest()
     folder = tmp_path / "weights"
     shutil.copytree(DEFAULT_WEIGHTS, folder)
     frame = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)

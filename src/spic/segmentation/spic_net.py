@@ -116,8 +116,11 @@ class SpicSegNet(nn.Module):
         if self.config.input_scale != 1.0:
             x = F.interpolate(x, scale_factor=self.config.input_scale, mode="bilinear",
                               align_corners=False, recompute_scale_factor=False)
-        f2 = self.stem[0](x)
-        f4 = self.stage4(self.stem[1](f2))
+        if self.config.high_res_channels:
+            f2 = self.stem[0](x)
+            f4 = self.stage4(self.stem[1](f2))
+        else:  # the same graph as before the option existed (the shipped ONNX file)
+            f4 = self.stage4(self.stem(x))
         f8 = self.stage8(self.down8(f4))
         f16 = self.stage16(self.down16(f8))
         f16 = f16 + self.context(f16.mean(dim=(2, 3), keepdim=True))
