@@ -1,24 +1,25 @@
-"""LatestSlot: the decoder node's one-item mailbox, before and after close()."""
+"""LatestSlots and the workers on them: keep-latest mailboxes, round robin, chained stages."""
 
 from __future__ import annotations
 
 import threading
 
-from spic_ros.latest_slot import LatestSlot
+from spic_ros.latest_slot import LatestSlots
+from spic_ros.testing import wait_for
 
 
 def test_take_returns_nothing_after_close():
-    slot: LatestSlot[int] = LatestSlot()
+    slot: LatestSlots[int] = LatestSlots()
     assert slot.put(1) is False
     slot.close()
-    assert slot.take(0.01) is None and slot.take() is None  # no frame once closed, no wait
-    assert slot.put(2) is False and slot.take() is None
+    assert slot.take_next(0.01) is None and slot.take_next() is None  # no frame once closed, no wait
+    assert slot.put(2) is False and slot.take_next() is None
 
 
 def test_close_wakes_a_waiting_consumer():
-    slot: LatestSlot[int] = LatestSlot()
+    slot: LatestSlots[int] = LatestSlots()
     taken = []
-    consumer = threading.Thread(target=lambda: taken.append(slot.take()))
+    consumer = threading.Thread(target=lambda: taken.append(slot.take_next()))
     consumer.start()
     slot.close()
     consumer.join(5)
@@ -43,10 +44,7 @@ def test_a_chained_pipeline_keeps_the_newest_input_and_loses_no_handed_over_item
     segmenter.start()
     replaced = [segmenter.put(i) for i in range(1, 50)]  # stage 2 is blocked meanwhile
     release.set()
-    for _ in range(500):
-        if coded and coded[-1] == segmented[-1] == 49:
-            break
-        threading.Event().wait(0.01)
+    assert wait_for(lambda: coded and coded[-1] == segmented[-1] == 49, 5), (coded, segmented)
     assert coded == segmented and coded[-1] == 49, (coded, segmented)
     assert coded == sorted(coded) and sum(replaced) == 49 - len(segmented)
     assert coder.stop(5) and segmenter.stop(5)

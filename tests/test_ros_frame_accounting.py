@@ -36,10 +36,9 @@ def test_sequence_gaps_count_missing_samples_per_publisher():
 
 
 def test_drop_reasons_reach_the_diagnostics_and_the_drop_rate():
-    from builtin_interfaces.msg import Time
     from diagnostic_msgs.msg import DiagnosticStatus
 
-    from spic_ros.diagnostics import BEFORE_CALLBACK, NodeStats, diagnostic_array
+    from spic_ros.diagnostics import BEFORE_CALLBACK, NodeStats, diagnostic_status
 
     stats = NodeStats()
     for _ in range(6):
@@ -48,7 +47,7 @@ def test_drop_reasons_reach_the_diagnostics_and_the_drop_rate():
     stats.count("frames_dropped", "replaced")
     for _ in range(5):
         stats.count("frames_out")
-    status = diagnostic_array(Time(), "spic_encoder: e", "cam", stats).status[0]
+    status = diagnostic_status("spic_encoder: e", "cam", stats)
     values = {kv.key: kv.value for kv in status.values}
     assert values["frames_dropped"] == "5" and values["dropped[before_callback]"] == "4"
     assert values["dropped[replaced]"] == "1" and "rejected[replaced]" not in values

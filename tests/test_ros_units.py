@@ -66,33 +66,32 @@ def test_diagnostics_report_counters_means_and_warn_on_rejects():
     from diagnostic_msgs.msg import DiagnosticStatus
     from builtin_interfaces.msg import Time
 
-    from spic_ros.diagnostics import NodeStats, diagnostic_array
+    from spic_ros.diagnostics import NodeStats, diagnostic_array, diagnostic_status
 
     stats = NodeStats()
     for i in range(4):
         stats.count("frames_in")
         stats.count("frames_out")
         stats.record({"bytes": 100 + i, "latency_total_ms": 10.0})
-    array = diagnostic_array(Time(), "spic_encoder: x", "camera_front", stats)
-    status = array.status[0]
+    status = diagnostic_status("spic_encoder: x", "camera_front", stats)
+    array = diagnostic_array(Time(sec=5), [status, status])  # one message, several statuses
+    assert array.header.stamp.sec == 5 and len(array.status) == 2
     values = {kv.key: kv.value for kv in status.values}
     assert status.level == DiagnosticStatus.OK and status.hardware_id == "camera_front"
     assert values["frames_in"] == "4" and values["bytes"] == "101.5"
     assert values["latency_total_ms"] == "10" and float(values["fps"]) > 0
     assert float(values["kbit_s"]) == pytest.approx(8e-3 * 101.5 * float(values["fps"]), rel=1e-3)
     stats.count("frames_rejected", "ImageFormatError")
-    status = diagnostic_array(Time(), "spic_encoder: x", "cam", stats).status[0]
+    status = diagnostic_status("spic_encoder: x", "cam", stats)
     values = {kv.key: kv.value for kv in status.values}
     assert status.level == DiagnosticStatus.ERROR and "rejected or failed 100%" in status.message
     assert values["rejected[ImageFormatError]"] == "1"
-    status = diagnostic_array(Time(), "x", "cam", stats).status[0]
+    status = diagnostic_status("x", "cam", stats)
     assert (status.level, status.message) == (DiagnosticStatus.OK, "no frames")
 
 
 def _window_level(limits, received=10, dropped=0, out=10, rejected=0, latency_ms=10.0):
-    from builtin_interfaces.msg import Time
-
-    from spic_ros.diagnostics import NodeStats, diagnostic_array
+    from spic_ros.diagnostics import NodeStats, diagnostic_status
 
     stats = NodeStats()
     for _ in range(received):
@@ -103,7 +102,7 @@ def _window_level(limits, received=10, dropped=0, out=10, rejected=0, latency_ms
             stats.count(counter, "PayloadError" if counter == "frames_rejected" else None)
     for _ in range(out):
         stats.record({"latency_total_ms": latency_ms})
-    status = diagnostic_array(Time(), "spic_decoder: d", "cam", stats, limits).status[0]
+    status = diagnostic_status("spic_decoder: d", "cam", stats, limits)
     return status.level, status.message
 
 
@@ -139,13 +138,13 @@ def test_threshold_parameters_derive_from_the_defaults():
 
 
 def test_latest_slot_keeps_only_the_newest():
-    from spic_ros.latest_slot import LatestSlot
+    from spic_ros.latest_slot import LatestSlots
 
-    slot: LatestSlot[int] = LatestSlot()
+    slot: LatestSlots[int] = LatestSlots()
     assert slot.put(1) is False and slot.put(2) is True and slot.put(3) is True
-    assert slot.take(0.1) == 3 and slot.take(0.05) is None
+    assert slot.take_next(0.1) == (0, 3) and slot.take_next(0.05) is None
     taken = []
-    consumer = threading.Thread(target=lambda: taken.append(slot.take()))
+    consumer = threading.Thread(target=lambda: taken.append(slot.take_next()))
     consumer.start()
     slot.close()
     consumer.join(5)

@@ -4,8 +4,6 @@
 #
 #   bash tools/make_results.sh            # all of it (resumable; records keyed by content)
 #   bash tools/make_results.sh summarize  # only rebuild docs/results from the run folders
-#   QUALITY_CURVE_SEG= QUALITY_POINTS_SEG=spic=35 bash tools/make_results.sh
-#                                         # vehicle maps: the 20-step sampler at q35 only
 #
 # Run folders: $EVAL/val-gt (ground-truth maps, the paper's setting) and $EVAL/val-seg
 # (the vehicle segmenter's maps), default EVAL=~/.cache/spic/eval. Both shared judges score
@@ -64,9 +62,7 @@ if [[ "${1:-}" != summarize ]]; then
   start=$SECONDS
   { spic_runs gt 35 30 40 25 45; } > >(sed -u 's/^/[gt] /') 2>&1 &
   gt=$!
-  # QUALITY_CURVE_SEG: the vehicle-map quality-mode points after q35 ("" for none)
-  # shellcheck disable=SC2086
-  { spic_runs seg 35 && baselines && spic_runs seg ${QUALITY_CURVE_SEG-30 40 25 45}; } \
+  { spic_runs seg 35 && baselines && spic_runs seg 30 40 25 45; } \
       > >(sed -u 's/^/[seg] /') 2>&1 &
   seg=$!
   wait $gt && wait $seg

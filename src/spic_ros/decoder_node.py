@@ -37,7 +37,6 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
 
 from spic.cancellation import Cancelled, cancel_when, raise_if_cancelled
 from spic.codecs import CODECS
@@ -45,7 +44,7 @@ from spic.payload import SemanticPayload
 from spic.pipeline import DecoderConfig, SemanticDecoder, ssm_codec_refusal
 from spic.reconstruction import RECONSTRUCTORS
 from spic_ros.diagnostics import (HealthThresholds, NodeStats, diagnostic_array, diagnostic_name,
-                                  threshold_params)
+                                  diagnostic_status, threshold_params)
 from spic_ros.frame_message import msg_to_payload
 from spic_ros.image_conversion import array_to_image
 from spic_ros.latest_slot import RoundRobinWorker
@@ -294,10 +293,9 @@ class DecoderNode(Node):
     def _publish_diagnostics(self) -> None:
         stamp, base = self.get_clock().now().to_msg(), diagnostic_name("spic_decoder", self)
         limits = HealthThresholds.from_params(self.params)
-        statuses = [diagnostic_array(stamp, f"{base}/{s.name}" if s.name else base,
-                                     s.hardware_id, s.stats, limits).status[0]
-                    for s in self.streams]
-        self.diagnostics.publish(DiagnosticArray(header=Header(stamp=stamp), status=statuses))
+        self.diagnostics.publish(diagnostic_array(stamp, [
+            diagnostic_status(f"{base}/{s.name}" if s.name else base, s.hardware_id, s.stats,
+                              limits) for s in self.streams]))
 
     def destroy_node(self) -> None:
         """Cancel the reconstruction in progress (between diffusion steps), then destroy."""

@@ -163,10 +163,11 @@ def diagnostic_name(kind: str, node) -> str:
     return f"{kind}: {node.get_fully_qualified_name().lstrip('/')}"
 
 
-def diagnostic_array(stamp, name: str, hardware_id: str, stats: NodeStats,
-                     limits: HealthThresholds = HealthThresholds()) -> DiagnosticArray:
-    """One DiagnosticStatus for a node: level and message from the window against ``limits``;
-    values: lifetime counters and means, the window's fps and coded bandwidth (kbit/s)."""
+def diagnostic_status(name: str, hardware_id: str, stats: NodeStats,
+                      limits: HealthThresholds = HealthThresholds()) -> DiagnosticStatus:
+    """The status of one node (or stream): level and message from the window against
+    ``limits``; values: lifetime counters and means, the window's fps and coded bandwidth
+    (kbit/s)."""
     totals, window = stats.totals(), stats.window()
     status = DiagnosticStatus(name=name, hardware_id=hardware_id)
     status.level, status.message = health(window, limits)
@@ -177,7 +178,12 @@ def diagnostic_array(stamp, name: str, hardware_id: str, stats: NodeStats,
         value = values[key]
         text = str(int(value)) if float(value).is_integer() else f"{value:.6g}"
         status.values.append(KeyValue(key=key, value=text))
+    return status
+
+
+def diagnostic_array(stamp, statuses: list[DiagnosticStatus]) -> DiagnosticArray:
+    """The /diagnostics message carrying ``statuses``."""
     array = DiagnosticArray()
     array.header.stamp = stamp
-    array.status = [status]
+    array.status = list(statuses)
     return array

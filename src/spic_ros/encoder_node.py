@@ -46,7 +46,7 @@ from spic.labelsets import LABEL_SETS
 from spic.pipeline import EncoderConfig, SemanticEncoder, ssm_codec_refusal
 from spic.segmentation import SEGMENTERS
 from spic_ros.diagnostics import (BEFORE_CALLBACK, HealthThresholds, NodeStats, diagnostic_array,
-                                  diagnostic_name, threshold_params)
+                                  diagnostic_name, diagnostic_status, threshold_params)
 from spic_ros.frame_message import payload_to_msg
 from spic_ros.image_conversion import array_to_image, image_to_labels, image_to_rgb
 from spic_ros.latest_slot import LatestWorker
@@ -267,7 +267,7 @@ class EncoderNode(Node):
 
     def _segment_newest(self, item: tuple[Image, Image | None, float]) -> None:
         """The first stage's job: segment the newest frame, hand it to the coder."""
-        segmented = self._guarded(self._segment, *item)
+        segmented = self._segment(*item)  # counts its own rejects and failures
         if segmented is not None:
             self._coder.hand_over(segmented)  # waits while the coder is busy
 
@@ -276,16 +276,16 @@ class EncoderNode(Node):
         with self._encoder_lock:  # one pipeline per frame, even if parameters change meanwhile
             self._guarded(self._code, segmented)
 
-    def _guarded(self, stage, *args):
+    def _guarded(self, stage, *args) -> None:
         """``stage(*args)``; a frame that cannot be published is counted, not fatal."""
         try:
-            return stage(*args)
+            stage(*args)
         except Exception as exc:
             if not (self._worker.stopping() or self._coder.stopping()):
                 self.stats.count("frames_failed", type(exc).__name__)
                 self.get_logger().error(f"failed to publish a frame: {exc!r}",
                                         throttle_duration_sec=5.0)
-            return None  # during shutdown the publishers go away
+            # during shutdown the publishers go away: nothing to count
 
     def encode_frame(self, msg: Image, labels_msg: Image | None = None,
                      received: float | None = None) -> None:
@@ -362,9 +362,9 @@ class EncoderNode(Node):
         self.stats.record(values)
 
     def _publish_diagnostics(self) -> None:
-        self.diagnostics.publish(diagnostic_array(
-            self.get_clock().now().to_msg(), diagnostic_name("spic_encoder", self),
-            self.hardware_id, self.stats, HealthThresholds.from_params(self.params)))
+        self.diagnostics.publish(diagnostic_array(self.get_clock().now().to_msg(), [
+            diagnostic_status(diagnostic_name("spic_encoder", self), self.hardware_id,
+                              self.stats, HealthThresholds.from_params(self.params))]))
 
     def destroy_node(self) -> None:
         """Stop the pipeline's threads (each finishes its frame; one waiting between them is

@@ -73,15 +73,6 @@ class LatestSlots(Generic[T]):
             self._cond.notify_all()
 
 
-class LatestSlot(LatestSlots[T]):
-    """A single slot."""
-
-    def take(self, timeout: float | None = None) -> T | None:
-        """The latest item, waiting up to ``timeout`` s; None on timeout or once closed."""
-        taken = self.take_next(timeout)
-        return None if taken is None else taken[1]
-
-
 class RoundRobinWorker(Generic[T]):
     """A thread handing the newest item of each of ``slots`` slots to ``handle(slot, item)``,
     the slots in turn, until :meth:`stop`.

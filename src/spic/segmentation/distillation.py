@@ -49,7 +49,7 @@ def student_log_probs(logits: np.ndarray, teacher_set: str, student_set: str) ->
     return np.maximum(np.log(np.maximum(grouped, 1e-30)), FLOOR)
 
 
-def teacher_logits(teacher: str | Path, samples: list[Sample], cache_dir: str | Path,
+def teacher_log_probs(teacher: str | Path, samples: list[Sample], cache_dir: str | Path,
                    threads: int = 1, progress: bool = True) -> np.ndarray:
     """Memory-mapped float16 teacher log-probabilities over the samples' label set
     (N x C x H x W) for ``samples``; computed if absent.

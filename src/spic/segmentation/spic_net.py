@@ -3,11 +3,11 @@
 A three-stage encoder (1/4, 1/8, 1/16 resolution) of depthwise-separable residual blocks
 with growing dilation, a global-context branch and a two-step decoder that fuses the 1/8
 and 1/4 features, optionally refined once more at 1/2 with the stem's first features
-(``high_res_channels``: thin poles and signs are one pixel wide at 1/4). Input: N x 3 x H x W RGB in [0, 1] (normalisation is inside the model,
-so an ONNX export takes the same input as ../shared/models); output: N x C x H x W logits
-at the input size. The frame may first be resized by ``input_scale`` (a cheaper network,
-trained for it); any H, W with ``input_scale * min(H, W) >= 16`` works (the decoder
-upsamples to the skip tensors' sizes).
+(``high_res_channels``: thin poles and signs are one pixel wide at 1/4). Input: N x 3 x H x W
+RGB in [0, 1] (normalisation is inside the model, so an ONNX export takes the same input as
+../shared/models); output: N x C x H x W logits at the input size. The frame may first be
+resized by ``input_scale`` (a cheaper network, trained for it); any H, W with
+``input_scale * min(H, W) >= 16`` works (the decoder upsamples to the skip tensors' sizes).
 """
 
 from __future__ import annotations

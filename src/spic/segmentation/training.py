@@ -235,9 +235,9 @@ class Trainer:
         self.model = SpicSegNet(model_cfg).to(memory_format=torch.channels_last)
         self.images, self.labels = load_arrays(train)
         self.val_images, self.val_labels = load_arrays(val)
-        from spic.segmentation.distillation import teacher_logits
+        from spic.segmentation.distillation import teacher_log_probs
 
-        self.teachers = [teacher_logits(t, train, cfg.cache, threads=torch.get_num_threads(),
+        self.teachers = [teacher_log_probs(t, train, cfg.cache, threads=torch.get_num_threads(),
                                         progress=cfg.progress) for t in cfg.teachers]
         self.weights = class_weights(self.labels, model_cfg.num_classes, cfg.class_weight_c)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
