@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> dict:
     decoder = Process.script("spic_decoder", [
         "--ros-args", *layout, "-p", "publish_ssm:=false",
         "-p", f"reconstructor:={args.reconstructor}", "-p", "diagnostics_period:=0.5",
+        "-p", f"max_batch:={args.max_batch}",
         "-r", f"__node:={name}"], log)
     rclpy.init()
     node = rclpy.create_node("bench_decoder_client")
@@ -140,6 +141,7 @@ def run(args: argparse.Namespace) -> dict:
                 "latency_total_ms": stats[i].get("latency_total_ms")})
         return {
             "reconstructor": args.reconstructor, "streams": args.streams,
+            "max_batch": args.max_batch,
             "published_per_stream": total, "camera_fps": args.fps,
             "seconds": round(sent_seconds, 2),
             "delivered_fps_total": round(sum(r["delivered_fps"] for r in rows), 2),
@@ -162,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=20, help="distinct frames, cycled")
     parser.add_argument("--streams", type=int, default=1,
                         help="cameras served by the one decoder (streams:=s0,s1,...), each at --fps")
+    parser.add_argument("--max-batch", type=int, default=8,
+                        help="the node's max_batch: streams reconstructed together per pass")
     args = parser.parse_args(argv)
     try:
         print(json.dumps(run(args), indent=2))

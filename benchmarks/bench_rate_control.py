@@ -7,8 +7,9 @@
 Every image of the bag goes through the real vehicle-side encoder (segmenter, SLC, BPG with
 rate control at the bag's frame rate); per budget it prints the mean and p95 kbit/s
 (serialised SemanticFrames, a one-second sliding window for the p95), the frames that could
-not fit, and the coarse qualities chosen. With ``--judge MODEL.onnx`` each frame is also
-decoded (SCSRDM fast) and scored against the judge's map of the original frame.
+not fit, and the coarse qualities chosen. With ``--judge MODEL.onnx`` (repeatable) each frame
+is also decoded (the default decoder, SCSRDM fast) and scored against the judge's map of the
+original frame: judge mIoU per budget.
 """
 
 from __future__ import annotations
@@ -39,18 +40,20 @@ def bag_frames(bag: Path, topic: str | None, limit: int) -> tuple[list[np.ndarra
     return frames, rate
 
 
-def run_budget(frames, maps, fps: float, kbps: float, judge=None) -> dict:
+def run_budget(frames, maps, fps: float, kbps: float, judges=(), references=()) -> dict:
+    """One budget; ``references[j][i]``: judge ``j``'s map of original frame ``i``."""
     encoder = SemanticEncoder(EncoderConfig(target_kbps=kbps, frame_rate=fps))
-    decoder = SemanticDecoder(DecoderConfig()) if judge else None
-    sizes, qualities, confusion = [], [], None
-    for rgb, ssm in zip(frames, maps):
+    decoder = SemanticDecoder(DecoderConfig()) if judges else None
+    sizes, qualities = [], []
+    confusions = [ConfusionMatrix(11) for _ in judges]
+    for i, (rgb, ssm) in enumerate(zip(frames, maps)):
         payload = encoder.encode(rgb, ssm=ssm, label_set=encoder.segmenter.label_set.id)
         sizes.append(len(payload.to_bytes()))
         qualities.append(payload.coarse_quality)
-        if judge is not None:
+        if judges:
             recon = decoder.decode(payload).rgb
-            cm = ConfusionMatrix(11).update(judge.segment(rgb), judge.segment(recon))
-            confusion = cm if confusion is None else confusion + cm
+            for judge, reference, confusion in zip(judges, references, confusions):
+                confusion.update(reference[i], judge.segment(recon))
     window = max(1, round(fps))
     rates = [8 * sum(sizes[i:i + window]) * fps / window / 1000
              for i in range(len(sizes) - window + 1)]
@@ -60,7 +63,8 @@ def run_budget(frames, maps, fps: float, kbps: float, judge=None) -> dict:
             "frames_over_budget": encoder.rate.frames_over_budget,
             "quality_min": min(qualities), "quality_median": statistics.median(qualities),
             "quality_max": max(qualities),
-            "judge_miou_vs_original": None if confusion is None else confusion.mean_iou()}
+            "judge_miou_vs_original": {judge.name: confusion.mean_iou()
+                                       for judge, confusion in zip(judges, confusions)} or None}
 
 
 def main() -> int:
@@ -69,19 +73,21 @@ def main() -> int:
     parser.add_argument("--topic", help="camera topic (default: the bag's image topic)")
     parser.add_argument("--kbps", default="60,90,150", help="comma-separated budgets")
     parser.add_argument("--limit", type=int, default=0, help="only the first N frames")
-    parser.add_argument("--judge", type=Path, help="judge ONNX model (with its .json sidecar)")
+    parser.add_argument("--judge", type=Path, action="append", default=[],
+                        help="judge ONNX model (with its .json sidecar); repeatable")
     parser.add_argument("--output", type=Path, help="write the results as JSON")
     args = parser.parse_args()
     frames, fps = bag_frames(args.bag, args.topic, args.limit)
     segmenter = SemanticEncoder().segmenter
     maps = [segmenter.segment(rgb) for rgb in frames]
-    judge = None
-    if args.judge:
-        from spic.eval.judge import Judge
+    from spic.eval.judge import Judge
 
-        judge = Judge(args.judge, "camvid11")
-    rows = [run_budget(frames, maps, fps, float(k), judge) for k in args.kbps.split(",")]
-    result = {"bag": str(args.bag), "frames": len(frames), "frame_rate": fps, "budgets": rows}
+    judges = [Judge(path, "camvid11") for path in args.judge]
+    references = [[judge.segment(rgb) for rgb in frames] for judge in judges]
+    rows = [run_budget(frames, maps, fps, float(k), judges, references)
+            for k in args.kbps.split(",")]
+    result = {"bag": str(args.bag), "frames": len(frames), "frame_rate": fps,
+              "judges": {judge.name: judge.describe() for judge in judges}, "budgets": rows}
     print(json.dumps(result, indent=1))
     if args.output:
         args.output.write_text(json.dumps(result, indent=1) + "\n")

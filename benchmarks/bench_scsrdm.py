@@ -65,20 +65,15 @@ def speed(args: argparse.Namespace) -> dict:
         times.append(time.perf_counter() - t0)
     counted = {"unet_passes_per_frame": len(passes), "batch_per_pass": passes[0] if passes else None}
     batched = {}
-    if args.batch > 1:  # N frames in one pass of the sampler (a multi-stream decoder's round)
-        import torch
+    if args.batch > 1:  # N frames in one batched pass (a multi-stream decoder's round)
+        from spic.reconstruction import ReconstructionInput
 
-        from spic.diffusion.data import to_model_range
-        from spic.image_ops import upscale_to
-
-        up = to_model_range(upscale_to(coarse, rgb.shape[1], rgb.shape[0], 4))[None]
-        x = up.repeat(args.batch, 1, 1, 1)
-        lab = torch.from_numpy(labels.astype(np.int64))[None].repeat(args.batch, 1, 1)
-        recon.pipeline.sample(x, lab, recon.sampling)  # warm-up
+        frames = [ReconstructionInput(coarse, labels, CAMVID11, 4)] * args.batch
+        recon.reconstruct_batch(frames)  # warm-up
         batch_times = []
         for _ in range(max(1, args.frames // args.batch)):
             t0 = time.perf_counter()
-            recon.pipeline.sample(x, lab, recon.sampling)
+            recon.reconstruct_batch(frames)
             batch_times.append(time.perf_counter() - t0)
         batched = {"batch": args.batch, "batched_median_ms_per_frame":
                    round(1000 * float(np.median(batch_times)) / args.batch, 1)}
@@ -103,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--frames", type=int, default=20)
     parser.add_argument("--batch", type=int, default=1,
-                        help="also time N frames per sampler pass (ms per frame)")
+                        help="also time N frames per batched pass (reconstruct_batch; ms per frame)")
     parser.add_argument("--steps", type=int, help="default: the mode's (as the options below)")
     parser.add_argument("--guidance", type=float)
     parser.add_argument("--eta", type=float)

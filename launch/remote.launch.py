@@ -14,8 +14,8 @@ The decoders matching a four-camera vehicle (vehicle.launch.py cameras:=...; doc
 With ``cameras`` the topic arguments are relative to each camera's namespace; an absolute one
 is refused. Without it (the default) one decoder runs as configured.
 
-One decoder for all cameras (one model in memory, the newest frame of each in turn; the same
-topics as above):
+One decoder for all cameras (one model in memory; each round the newest frame of every camera,
+up to ``max_batch``, in one batched pass; the same topics as above):
 
     ros2 launch spic_ros remote.launch.py streams:=front,left,right,rear
 

@@ -18,7 +18,9 @@ from spic.errors import (CodecError, CodecNotAllowedError, FrameTooLargeError,
                          UnsupportedInputError)
 from spic.payload import SSM_INTER, SemanticPayload
 from spic.pipeline import (DEFAULT_COARSE_CODECS, DecoderConfig, EncoderConfig, SemanticDecoder,
-                           SemanticEncoder, ssm_codec_refusal)
+                           SemanticEncoder, decode_together, ssm_codec_refusal)
+from spic.reconstruction import Reconstructor
+from spic.reconstruction.bicubic import BicubicReconstructor
 from spic.synthetic import synthetic_clip
 
 BICUBIC = DecoderConfig(reconstructor="bicubic")
@@ -101,8 +103,8 @@ def test_pixel_limits_are_checked_before_decoding(frame):
                                                                label_set="camvid11")
 
 
-class _Refusing:
-    """A reconstructor stub that refuses every frame with ``error``."""
+class _Refusing(Reconstructor):
+    """A reconstructor that refuses every frame with ``error``."""
 
     def __init__(self, error: Exception) -> None:
         self.error = error
@@ -119,6 +121,33 @@ def test_fallback_runs_only_for_unsupported_input(frame):
     decoder.reconstructor = _Refusing(ImageTooLargeError("frame too large for the model"))
     with pytest.raises(ImageTooLargeError):  # a rejection, never a bicubic run
         decoder.decode(payload)
+
+
+class _Counting(BicubicReconstructor):
+    """Bicubic, recording the size of every batch it is given."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def reconstruct_batch(self, frames):
+        self.batches.append(len(frames))
+        return super().reconstruct_batch(frames)
+
+
+def test_streams_sharing_a_reconstructor_decode_in_one_batch_and_fail_alone(frame):
+    payload = _encode(frame)
+    first = SemanticDecoder(BICUBIC)
+    first.reconstructor = counting = _Counting()
+    second, third = first.for_another_stream(), first.for_another_stream()
+    bad = dataclasses.replace(payload, coarse_codec="h266")
+    results = decode_together([(first, payload, None), (second, bad, None),
+                               (third, payload, None)])
+    assert counting.batches == [2]  # the bad frame never reaches the reconstructor
+    assert isinstance(results[1], CodecNotAllowedError)
+    for result in results[0], results[2]:
+        np.testing.assert_array_equal(result.ssm, frame.labels)
+        np.testing.assert_array_equal(result.rgb, first.decode(payload).rgb)
+    assert set(second.timings) == {"ssm_decode"} and "reconstruct" in third.timings
 
 
 # --- amplification: small inputs that used to cost seconds and gigabytes --------------------

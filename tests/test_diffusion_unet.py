@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from spic.diffusion.unet import SPADE, SCSRDMUNet, UNetConfig, one_hot_labels, timestep_embedding
+from spic.diffusion.unet import (SPADE, SCSRDMUNet, UNetConfig, class_fractions, one_hot_labels,
+                                 timestep_embedding)
 
 TINY = UNetConfig(num_classes=5, base_channels=8, channel_mult=(1, 2), spade_hidden=8)
 
@@ -84,6 +86,14 @@ def test_one_hot_void_is_all_zero():
     assert onehot[0, :, 0, 0].tolist() == [1, 0, 0]
     assert onehot[0, :, 0, 1].tolist() == [0, 0, 1]
     assert onehot[0, :, 0, 2].sum() == 0 and onehot[0, :, 0, 3].sum() == 0
+
+
+def test_class_fractions_are_the_area_pooled_one_hot_map():
+    labels = torch.randint(-2, 14, (2, 24, 32))  # negative and >= 11: void
+    pooled = F.avg_pool2d(one_hot_labels(labels, 11), 4)
+    assert torch.equal(class_fractions(labels, 11, 4), pooled)
+    with pytest.raises(ValueError, match="multiple"):
+        class_fractions(labels[:, :22], 11, 4)
 
 
 def test_timestep_embedding_closed_form():

@@ -12,18 +12,18 @@ def test_take_returns_nothing_after_close():
     slot: LatestSlots[int] = LatestSlots()
     assert slot.put(1) is False
     slot.close()
-    assert slot.take_next(0.01) is None and slot.take_next() is None  # no frame once closed, no wait
-    assert slot.put(2) is False and slot.take_next() is None
+    assert slot.take(1, 0.01) == [] and slot.take() == []  # no frame once closed, no wait
+    assert slot.put(2) is False and slot.take() == []
 
 
 def test_close_wakes_a_waiting_consumer():
     slot: LatestSlots[int] = LatestSlots()
     taken = []
-    consumer = threading.Thread(target=lambda: taken.append(slot.take_next()))
+    consumer = threading.Thread(target=lambda: taken.append(slot.take()))
     consumer.start()
     slot.close()
     consumer.join(5)
-    assert not consumer.is_alive() and taken == [None]
+    assert not consumer.is_alive() and taken == [[]]
 
 
 def test_a_chained_pipeline_keeps_the_newest_input_and_loses_no_handed_over_item():
@@ -71,10 +71,40 @@ def test_round_robin_serves_every_stream_in_turn_with_its_newest_item():
     slots: LatestSlots[str] = LatestSlots(3)
     assert not slots.put("a1", 0) and slots.put("a2", 0)  # a1 replaced: a skip
     assert not slots.put("c1", 2)
-    assert slots.take_next(0) == (0, "a2")
+    assert slots.take(1, 0) == [(0, "a2")]
     assert not slots.put("a3", 0) and not slots.put("b1", 1)
     # after slot 0: slots 1 and 2 first, although slot 0 has a newer item again
-    assert [slots.take_next(0) for _ in range(3)] == [(1, "b1"), (2, "c1"), (0, "a3")]
-    assert slots.take_next(0.01) is None  # all empty: timed out
+    assert [slots.take(1, 0) for _ in range(3)] == [[(1, "b1")], [(2, "c1")], [(0, "a3")]]
+    assert slots.take(1, 0.01) == []  # all empty: timed out
     slots.close()
-    assert slots.take_next() is None and slots.put("x", 1) is False
+    assert slots.take() == [] and slots.put("x", 1) is False
+
+
+def test_a_batch_takes_the_newest_item_of_several_streams_in_turn():
+    slots: LatestSlots[str] = LatestSlots(3)
+    for item, slot in [("a1", 0), ("b1", 1), ("c1", 2), ("a2", 0)]:
+        slots.put(item, slot)
+    assert slots.take(2, 0) == [(0, "a2"), (1, "b1")]
+    slots.put("a3", 0)
+    assert slots.take(3, 0) == [(2, "c1"), (0, "a3")]  # from the slot after the last taken
+
+
+def test_a_batching_worker_hands_over_rounds_of_one_item_per_stream():
+    from spic_ros.latest_slot import RoundRobinWorker
+
+    rounds, handling, release = [], threading.Event(), threading.Event()
+
+    def handle(items: list) -> None:
+        handling.set()
+        release.wait(5)
+        rounds.append(items)
+
+    worker = RoundRobinWorker("w", handle, lambda: True, slots=3, batch=3)
+    worker.put("a1", 0)
+    worker.start()
+    assert handling.wait(5)  # a1 taken alone: nothing else was waiting
+    assert not any(worker.put(item, slot) for item, slot in [("a2", 0), ("b1", 1), ("c1", 2)])
+    release.set()
+    assert wait_for(lambda: len(rounds) == 2, 5)
+    assert rounds == [[(0, "a1")], [(1, "b1"), (2, "c1"), (0, "a2")]]  # from the slot after 0
+    assert worker.stop(5)

@@ -142,13 +142,7 @@ def test_latest_slot_keeps_only_the_newest():
 
     slot: LatestSlots[int] = LatestSlots()
     assert slot.put(1) is False and slot.put(2) is True and slot.put(3) is True
-    assert slot.take_next(0.1) == (0, 3) and slot.take_next(0.05) is None
-    taken = []
-    consumer = threading.Thread(target=lambda: taken.append(slot.take_next()))
-    consumer.start()
-    slot.close()
-    consumer.join(5)
-    assert taken == [None]
+    assert slot.take(1, 0.1) == [(0, 3)] and slot.take(1, 0.05) == []
 
 
 def test_stamp_pairer_pairs_by_stamp_and_bounds_memory():

@@ -13,8 +13,10 @@ from spic.diffusion.distill import DistillConfig, DistillLoss, one_step, student
 from spic.diffusion.pipeline import SAMPLING_MODES
 from spic.diffusion.schedulers import NoiseSchedule, ScheduleConfig
 from spic.diffusion.unet import SCSRDMUNet, UNetConfig
+from spic.errors import UnsupportedInputError
 from spic.image_ops import area_downscale, upscale_to
 from spic.labelsets import CAMVID11
+from spic.reconstruction import ReconstructionInput
 from spic.reconstruction.scsrdm import MODE_WEIGHTS, ScsrdmReconstructor
 
 TINY = UNetConfig(num_classes=11, base_channels=8, channel_mult=(1, 2), spade_hidden=4,
@@ -81,6 +83,24 @@ def test_fast_mode_calls_the_unet_once_per_frame(student_dir):
         out = recon.reconstruct(coarse, labels, CAMVID11, 4)
     assert out.shape == (48, 64, 3)
     assert calls == {"encoder": [1, 1, 1], "decoder": [1, 1, 1]}  # one pass, batch 1, per frame
+
+
+def test_a_batch_runs_each_frame_size_in_one_pass_and_matches_single_frames(student_dir):
+    folder, _ = student_dir
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
+    passes = []
+    recon.pipeline.model.stem.register_forward_hook(lambda m, a, o: passes.append(a[0].shape[0]))
+    small, large = [scene(48, 64), scene(48, 64)], scene(64, 80)
+    small[1] = (small[1][0][::-1].copy(), small[1][1][::-1].copy())  # another frame, same size
+    frames = [ReconstructionInput(c, l, CAMVID11, 4) for c, l in [*small, large]]
+    frames.insert(1, ReconstructionInput(*small[0], CAMVID11, 2))  # refused: another downscale
+    results = recon.reconstruct_batch(frames)
+    assert sorted(passes) == [1, 2]  # the two 48x64 frames together, the 64x80 one alone
+    assert isinstance(results[1], UnsupportedInputError)
+    for frame, result in zip(frames, results):
+        if frame.downscale == 4:
+            alone = recon.reconstruct(frame.coarse, frame.ssm, CAMVID11, 4)
+            assert np.abs(result.astype(int) - alone).max() <= 1
 
 
 def test_fast_mode_is_the_students_one_step(student_dir):

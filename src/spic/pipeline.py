@@ -6,9 +6,11 @@ import copy
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Sequence
 
 import numpy as np
 
+from spic.cancellation import Cancelled
 from spic.codecs import CODECS, DEFAULT_MAX_PIXELS, ImageCodec, create_codec
 from spic.errors import (CodecNotAllowedError, FrameTooLargeError, ImageTooLargeError,
                          MissingReferenceError, PayloadError, UnsupportedInputError)
@@ -16,7 +18,7 @@ from spic.image_ops import area_downscale, coarse_size
 from spic.labelsets import get_label_set
 from spic.payload import SSM_INTER, SSM_INTRA, SemanticPayload
 from spic.rate_control import CoarseRateController, RateBudget
-from spic.reconstruction import RECONSTRUCTORS
+from spic.reconstruction import RECONSTRUCTORS, ReconstructionInput
 from spic.segmentation import SEGMENTERS, Segmenter
 
 #: Coarse codecs a decoder accepts by default: the registered lossy ones. Reconstructors
@@ -390,6 +392,13 @@ class SemanticDecoder:
 
         ``ssm``: the payload's map, when :meth:`decode_map` already decoded it.
         """
+        result = decode_together([(self, payload, ssm)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _prepare(self, payload: SemanticPayload, ssm: np.ndarray | None) -> ReconstructionInput:
+        """Check the payload, decode what is not decoded yet: the reconstructor's input."""
         self._timer.start()
         if ssm is None:
             ssm = self.decode_map(payload)
@@ -405,15 +414,50 @@ class SemanticDecoder:
             raise PayloadError(f"coarse image is {coarse.shape}, header says "
                                f"{payload.coarse_width}x{payload.coarse_height}x3")
         self._timer.lap("coarse_decode")
-        coded = {"coarse_codec": payload.coarse_codec,
-                 "coarse_quality": None if payload.coarse_quality < 0 else payload.coarse_quality}
+        return ReconstructionInput(coarse, ssm, labels, payload.downscale, payload.coarse_codec,
+                                   None if payload.coarse_quality < 0 else payload.coarse_quality)
+
+    def _finish(self, frame: ReconstructionInput, rgb: np.ndarray | Exception
+                ) -> DecodedFrame | Exception:
+        """The decoded frame from the reconstructor's result, or its error; a frame the
+        reconstructor refused as unsupported is rebuilt by the fallback."""
         reason = None
-        try:
-            rgb = self.reconstructor.reconstruct(coarse, ssm, labels, payload.downscale, **coded)
-        except UnsupportedInputError as exc:  # valid, but not for this model: fall back
-            if self.fallback is None:
+        if isinstance(rgb, UnsupportedInputError) and self.fallback is not None:
+            reason = str(rgb)
+            try:
+                rgb = self.fallback.reconstruct(frame.coarse, frame.ssm, frame.label_set,
+                                                frame.downscale, coarse_codec=frame.coarse_codec,
+                                                coarse_quality=frame.coarse_quality)
+            except Cancelled:
                 raise
-            reason = str(exc)
-            rgb = self.fallback.reconstruct(coarse, ssm, labels, payload.downscale, **coded)
+            except Exception as exc:
+                rgb = exc
         self._timer.lap("reconstruct")
-        return DecodedFrame(rgb=rgb, ssm=ssm, coarse=coarse, fallback_reason=reason)
+        if isinstance(rgb, Exception):
+            return rgb
+        return DecodedFrame(rgb=rgb, ssm=frame.ssm, coarse=frame.coarse, fallback_reason=reason)
+
+
+def decode_together(frames: Sequence[tuple[SemanticDecoder, SemanticPayload, np.ndarray | None]]
+                    ) -> list[DecodedFrame | Exception]:
+    """Decode frames of several streams (``(decoder, payload, map or None)``, one decoder per
+    stream); decoders sharing a reconstructor (:meth:`SemanticDecoder.for_another_stream`)
+    reconstruct their frames in one batch (:meth:`Reconstructor.reconstruct_batch`). Each
+    result is the frame or the error raised for it (``ValueError`` subclasses: bad input),
+    so one stream's bad frame fails only itself. Each decoder's ``timings`` cover its frame;
+    its ``reconstruct`` time is the whole batch's."""
+    results: list[DecodedFrame | Exception | None] = [None] * len(frames)
+    batches: dict[int, list[tuple[int, ReconstructionInput]]] = {}
+    for i, (decoder, payload, ssm) in enumerate(frames):
+        try:
+            prepared = decoder._prepare(payload, ssm)
+        except Exception as exc:  # a bad payload or a failing codec: this frame only
+            results[i] = exc
+            continue
+        batches.setdefault(id(decoder.reconstructor), []).append((i, prepared))
+    for batch in batches.values():
+        reconstructor = frames[batch[0][0]][0].reconstructor
+        rgbs = reconstructor.reconstruct_batch([prepared for _, prepared in batch])
+        for (i, prepared), rgb in zip(batch, rgbs):
+            results[i] = frames[i][0]._finish(prepared, rgb)
+    return results

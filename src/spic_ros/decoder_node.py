@@ -19,9 +19,9 @@ progress is cancelled between diffusion steps, so the node stops within one step
 One node serves several streams (cameras, vehicles) with one model: ``streams:=front,left``
 subscribes ``/<stream>/<stream_input_topic>`` for each and publishes on
 ``/<stream>/<stream_output_topic>`` (and ``.../ssm``); each stream has its own map reference
-chain, counters and /diagnostics status (``spic_decoder: <node>/<stream>``), and the worker
-reconstructs the newest frame of each stream in turn (round robin), so one busy stream cannot
-starve another.
+chain, counters and /diagnostics status (``spic_decoder: <node>/<stream>``). Each round the
+worker reconstructs the newest frame of up to ``max_batch`` streams together, in one batched
+model pass (the streams in turn when there are more), so one busy stream cannot starve another.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from sensor_msgs.msg import Image
 from spic.cancellation import Cancelled, cancel_when, raise_if_cancelled
 from spic.codecs import CODECS
 from spic.payload import SemanticPayload
-from spic.pipeline import DecoderConfig, SemanticDecoder, ssm_codec_refusal
+from spic.pipeline import (DecodedFrame, DecoderConfig, SemanticDecoder, decode_together,
+                           ssm_codec_refusal)
 from spic.reconstruction import RECONSTRUCTORS
 from spic_ros.diagnostics import (HealthThresholds, NodeStats, diagnostic_array, diagnostic_name,
                                   diagnostic_status, threshold_params)
@@ -77,6 +78,9 @@ PARAMS = [
     Param("stream_output_topic", "image_decoded",
           "with streams: the image topic relative to each stream's namespace (SSM on .../ssm)",
           validator=lambda v: relative_topic_refusal(v), read_only=True),
+    Param("max_batch", 8, "with streams: frames of up to this many streams (the newest of "
+          "each) reconstructed together in one batched pass; 1: one frame at a time",
+          int_range=(1, 64), read_only=True),
     Param("reconstructor", CORE.reconstructor,
           "reconstructor registry name (bicubic: fast, no model)",
           validator=one_of(RECONSTRUCTORS), read_only=True),
@@ -142,6 +146,17 @@ class Stream:
     hardware_id: str             # the camera's frame_id once seen
 
 
+@dataclass
+class _Accepted:
+    """A frame whose payload was checked and map decoded on arrival, waiting for the model."""
+
+    msg: SemanticFrame
+    payload: SemanticPayload
+    ssm: np.ndarray
+    received: float      # perf_counter() on arrival
+    map_seconds: float   # spent checking the payload and decoding its map
+
+
 def decoder_config(p: dict[str, Any]) -> DecoderConfig:
     """The core configuration these parameter values describe."""
     return DecoderConfig(reconstructor=p["reconstructor"],
@@ -161,8 +176,7 @@ class DecoderNode(Node):
 
     def __init__(self, node_name: str = "spic_decoder", **kwargs: Any) -> None:
         # set before anything can fail: rclpy destroys a half-built node on shutdown
-        self._worker: RoundRobinWorker[tuple[SemanticFrame, SemanticPayload, np.ndarray, float,
-                                             float]] | None = None
+        self._worker: RoundRobinWorker[_Accepted] | None = None
         super().__init__(node_name, **kwargs)
         self.params = p = declare(self, PARAMS)
         try:
@@ -189,8 +203,9 @@ class DecoderNode(Node):
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(p["diagnostics_period"], self._publish_diagnostics)
         self.add_post_set_parameters_callback(self._on_parameters_set)
-        self._worker = RoundRobinWorker("spic_decoder", self._decode_newest,
-                                        lambda: self.context.ok(), slots=len(self.streams))
+        self._worker = RoundRobinWorker("spic_decoder", self._decode_round,
+                                        lambda: self.context.ok(), slots=len(self.streams),
+                                        batch=p["max_batch"])
         self._worker.start()
         fallback = p["fallback_reconstructor"] or "none (reject)"
         for _name, input_topic, output_topic, _ssm in topics:
@@ -224,8 +239,8 @@ class DecoderNode(Node):
             stream.stats.count("frames_failed", type(exc).__name__)
             self.get_logger().error(f"failed to decode a map: {exc!r}", throttle_duration_sec=5.0)
             return
-        map_seconds = time.perf_counter() - received
-        if self._worker.put((msg, payload, ssm, received, map_seconds), index):
+        accepted = _Accepted(msg, payload, ssm, received, time.perf_counter() - received)
+        if self._worker.put(accepted, index):
             stream.stats.count("frames_dropped")
 
     def _reject(self, stream: Stream, exc: ValueError) -> None:
@@ -237,56 +252,64 @@ class DecoderNode(Node):
     def _of(stream: Stream) -> str:
         return f" of stream {stream.name}" if stream.name else ""
 
-    def _decode_newest(self, index: int, item: tuple) -> None:
-        """The worker's job: one frame's failure ends only it; stopping the node (destroyed,
-        or its context shut down by SIGINT) cancels it."""
-        stream = self.streams[index]
+    def _decode_round(self, items: list[tuple[int, _Accepted]]) -> None:
+        """The worker's job: the newest frame of up to ``max_batch`` streams, reconstructed
+        together. One frame's failure ends only it; stopping the node (destroyed, or its
+        context shut down by SIGINT) cancels the round."""
+        jobs = [(self.streams[index], item) for index, item in items]
         try:
             with cancel_when(self._worker.stopping):
-                self.decode_frame(*item, stream=stream)
+                self.decode_frames(jobs)
         except Cancelled:
             return
-        except Exception as exc:  # conversion, publishing, statistics
+        except Exception as exc:  # not one frame's error: count it for every frame of the round
             if self._worker.stopping():
                 return  # publishers go away during shutdown
-            stream.stats.count("frames_failed", type(exc).__name__)
-            self.get_logger().error(f"failed to publish a decoded frame{self._of(stream)}: "
-                                    f"{exc!r}", throttle_duration_sec=5.0)
-
-    def decode_frame(self, msg: SemanticFrame, payload: SemanticPayload, ssm: np.ndarray,
-                     received: float, map_seconds: float, stream: Stream | None = None) -> None:
-        """Reconstruct one accepted frame of ``stream`` (default: the first; its map decoded
-        on arrival, in ``map_seconds``) and publish the image (and SSM); count rejects."""
-        stream = stream or self.streams[0]
-        start = time.perf_counter()
-        try:
-            frame = stream.decoder.decode(payload, ssm=ssm)
-            raise_if_cancelled()  # shut down meanwhile: nothing left to publish or log to
-        except ValueError as exc:  # every SpicError and unknown codec / label-set names
-            self._reject(stream, exc)
-            return
-        except Cancelled:
-            raise
-        except Exception as exc:  # a failing part must not take the node down
-            stream.stats.count("frames_failed", type(exc).__name__)
-            self.get_logger().error(f"failed to decode frame{self._of(stream)}: {exc!r}",
+            for stream, _item in jobs:
+                stream.stats.count("frames_failed", type(exc).__name__)
+            self.get_logger().error(f"failed to decode {len(jobs)} frame(s): {exc!r}",
                                     throttle_duration_sec=5.0)
-            return
+
+    def decode_frames(self, jobs: list[tuple[Stream, _Accepted]]) -> None:
+        """Reconstruct accepted frames (at most one per stream; maps decoded on arrival) in
+        one batch and publish each image (and SSM) on its stream; count each stream's rejects
+        and failures."""
+        start = time.perf_counter()
+        results = decode_together([(stream.decoder, item.payload, item.ssm)
+                                   for stream, item in jobs])
+        raise_if_cancelled()  # shut down meanwhile: nothing left to publish or log to
+        for (stream, item), result in zip(jobs, results):
+            if isinstance(result, ValueError):  # every SpicError, unknown codec / label set
+                self._reject(stream, result)
+                continue
+            try:
+                if isinstance(result, Exception):  # a failing part must not take the node down
+                    raise result
+                self._publish(stream, item, result, start)
+            except Exception as exc:
+                if self._worker is not None and self._worker.stopping():
+                    return  # publishers go away during shutdown
+                stream.stats.count("frames_failed", type(exc).__name__)
+                self.get_logger().error(f"failed to decode frame{self._of(stream)}: {exc!r}",
+                                        throttle_duration_sec=5.0)
+
+    def _publish(self, stream: Stream, item: _Accepted, frame: DecodedFrame,
+                 start: float) -> None:
         if frame.fallback_reason is not None:
             stream.stats.count("frames_fallback")
             self.get_logger().warning(
                 f"{self.params['reconstructor']} refused a frame, rebuilt it with "
                 f"{self.params['fallback_reconstructor']}: {frame.fallback_reason}",
                 throttle_duration_sec=5.0)
-        stream.publisher.publish(array_to_image(frame.rgb, msg.header))
+        stream.publisher.publish(array_to_image(frame.rgb, item.msg.header))
         if stream.ssm_publisher is not None:
-            stream.ssm_publisher.publish(array_to_image(frame.ssm, msg.header))
+            stream.ssm_publisher.publish(array_to_image(frame.ssm, item.msg.header))
         stream.stats.count("frames_out")
         now = time.perf_counter()
-        values = {"bytes": payload.num_bytes, "bpp_total": payload.bpp()["total"],
-                  "latency_total_ms": 1e3 * (now - received),
-                  "latency_queue_ms": 1e3 * (start - received - map_seconds),
-                  "latency_ssm_decode_ms": 1e3 * map_seconds}
+        values = {"bytes": item.payload.num_bytes, "bpp_total": item.payload.bpp()["total"],
+                  "latency_total_ms": 1e3 * (now - item.received),
+                  "latency_queue_ms": 1e3 * (start - item.received - item.map_seconds),
+                  "latency_ssm_decode_ms": 1e3 * item.map_seconds}
         values.update({f"latency_{k}_ms": 1e3 * v for k, v in stream.decoder.timings.items()})
         stream.stats.record(values)
 

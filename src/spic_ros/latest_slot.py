@@ -1,8 +1,8 @@
 """One-item mailboxes (the producer overwrites, the consumer takes the latest item) and the
 worker threads that serve them: :class:`LatestWorker` always handles the newest item of one
-slot; :class:`RoundRobinWorker` serves several slots (one per stream) in turn. Two workers
-chained with :meth:`RoundRobinWorker.hand_over` form a pipeline whose later stage never
-drops work."""
+slot; :class:`RoundRobinWorker` serves several slots (one per stream) in turn, several at a
+time when asked (a batch). Two workers chained with :meth:`RoundRobinWorker.hand_over` form a
+pipeline whose later stage never drops work."""
 
 from __future__ import annotations
 
@@ -47,23 +47,24 @@ class LatestSlots(Generic[T]):
             self._cond.notify_all()
             return True
 
-    def take_next(self, timeout: float | None = None) -> tuple[int, T] | None:
-        """``(slot, item)`` of the first filled slot from the one after the last taken,
-        waiting up to ``timeout`` s; None on timeout or once closed (untaken items are
-        discarded by :meth:`close`)."""
+    def take(self, limit: int = 1, timeout: float | None = None) -> list[tuple[int, T]]:
+        """``(slot, item)`` of up to ``limit`` filled slots, in turn from the one after the
+        last taken, waiting up to ``timeout`` s for one; empty on timeout or once closed
+        (untaken items are discarded by :meth:`close`)."""
         with self._cond:
             self._cond.wait_for(lambda: self._closed or any(i is not None for i in self._items),
                                 timeout)
             if self._closed:
-                return None
-            count = len(self._items)
+                return []
+            count, taken = len(self._items), []
             for slot in (s % count for s in range(self._next, self._next + count)):
                 item = self._items[slot]
-                if item is not None:
+                if item is not None and len(taken) < limit:
                     self._items[slot], self._next = None, slot + 1
-                    self._cond.notify_all()  # a producer may wait for the slot to empty
-                    return slot, item
-            return None  # timed out
+                    taken.append((slot, item))
+            if taken:
+                self._cond.notify_all()  # a producer may wait for the slot to empty
+            return taken
 
     def close(self) -> None:
         """Wake every waiting call with None / False; later calls return at once."""
@@ -74,17 +75,20 @@ class LatestSlots(Generic[T]):
 
 
 class RoundRobinWorker(Generic[T]):
-    """A thread handing the newest item of each of ``slots`` slots to ``handle(slot, item)``,
-    the slots in turn, until :meth:`stop`.
+    """A thread handing the newest items of ``slots`` slots to ``handle(items)``, up to
+    ``batch`` at a time (``items``: ``[(slot, item), ...]``, the slots in turn), until :meth:`stop`.
 
     An item put while the previous one of its slot waits replaces it (``put`` returns True:
     count it as a skip). ``handle`` must catch its own errors; it may poll :meth:`stopping` to
     end early. ``running`` (e.g. the node's ``context.ok``) turning False also ends the thread.
     """
 
-    def __init__(self, name: str, handle: Callable[[int, T], None],
-                 running: Callable[[], bool], slots: int = 1) -> None:
+    def __init__(self, name: str, handle: Callable[[list[tuple[int, T]]], None],
+                 running: Callable[[], bool], slots: int = 1, batch: int = 1) -> None:
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
         self._slots: LatestSlots[T] = LatestSlots(slots)
+        self._batch = batch
         self._stop = threading.Event()
         self._handle = handle
         self._running = running
@@ -120,10 +124,10 @@ class RoundRobinWorker(Generic[T]):
 
     def _run(self) -> None:
         while not self.stopping():
-            taken = self._slots.take_next()
-            if taken is None or self.stopping():
+            taken = self._slots.take(self._batch)
+            if not taken or self.stopping():
                 return
-            self._handle(*taken)
+            self._handle(taken)
 
 
 class LatestWorker(RoundRobinWorker[T]):
@@ -131,4 +135,4 @@ class LatestWorker(RoundRobinWorker[T]):
 
     def __init__(self, name: str, handle: Callable[[T], None],
                  running: Callable[[], bool]) -> None:
-        super().__init__(name, lambda _slot, item: handle(item), running)
+        super().__init__(name, lambda items: handle(items[0][1]), running)

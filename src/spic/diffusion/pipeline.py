@@ -158,9 +158,19 @@ class SCSRDMPipeline:
     def __call__(self, coarse_up: np.ndarray, labels: np.ndarray,
                  config: SamplingConfig = SamplingConfig()) -> np.ndarray:
         """One frame: H x W x 3 uint8 upsampled coarse image + H x W labels -> H x W x 3 uint8."""
-        if coarse_up.ndim != 3 or coarse_up.shape[2] != 3 or coarse_up.shape[:2] != labels.shape:
+        if coarse_up.ndim != 3:
+            raise ValueError(f"expected one H x W x 3 coarse image, got {coarse_up.shape}")
+        return self.sample_frames(coarse_up[None], labels[None], config)[0]
+
+    def sample_frames(self, coarse_up: np.ndarray, labels: np.ndarray,
+                      config: SamplingConfig = SamplingConfig()) -> np.ndarray:
+        """A batch: B x H x W x 3 uint8 upsampled coarse images + B x H x W labels ->
+        B x H x W x 3 uint8, in one pass per step. The sampler's noise (if any) is drawn for
+        the whole batch, so a frame's sample depends on its place in it."""
+        if (coarse_up.ndim != 4 or coarse_up.shape[3] != 3
+                or coarse_up.shape[:3] != labels.shape):
             raise ValueError(f"coarse {coarse_up.shape} and labels {labels.shape} do not match")
         device = next(self.model.parameters()).device
-        x = to_model_range(coarse_up)[None].to(device)
-        lab = torch.from_numpy(labels.astype(np.int64))[None].to(device)  # a writable copy
-        return from_model_range(self.sample(x, lab, config))[0]
+        x = to_model_range(coarse_up).to(device)
+        lab = torch.from_numpy(labels.astype(np.int64)).to(device)  # a writable copy
+        return from_model_range(self.sample(x, lab, config))

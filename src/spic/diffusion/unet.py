@@ -90,6 +90,22 @@ def one_hot_labels(labels: torch.Tensor, num_classes: int,
     return (labels.long()[:, None] == classes).to(dtype)
 
 
+def class_fractions(labels: torch.Tensor, num_classes: int, factor: int) -> torch.Tensor:
+    """(B, H, W) labels -> (B, C, H/factor, W/factor): each class's share of every
+    ``factor`` x ``factor`` block (void counts for no class), i.e. the one-hot map
+    area-averaged, computed by counting (one ``bincount``) without a full-resolution one-hot.
+    H and W must be multiples of ``factor``."""
+    b, height, width = labels.shape
+    if height % factor or width % factor:
+        raise ValueError(f"map {width}x{height} is not a multiple of {factor}")
+    h, w, bins = height // factor, width // factor, num_classes + 1  # the last bin: void
+    classes = torch.where((labels >= 0) & (labels < num_classes), labels.long(), num_classes)
+    block = torch.arange(b * h * w, device=labels.device).view(b, h, 1, w, 1) * bins
+    index = (block + classes.view(b, h, factor, w, factor)).flatten()
+    counts = torch.bincount(index, minlength=b * h * w * bins).view(b, h, w, bins)
+    return (counts[..., :num_classes].float() / factor ** 2).permute(0, 3, 1, 2)
+
+
 class SPADE(nn.Module):
     """Parameter-free GroupNorm, then per-pixel gamma/beta predicted from the label map.
 
@@ -268,16 +284,14 @@ class SCSRDMUNet(nn.Module):
         """SPADE's (gamma, beta) for every layer, from (B, H, W) labels.
 
         The one-hot map is area-pooled to each level's resolution (the U-Net runs at
-        1/``unshuffle`` and below). Samplers compute this once per frame and pass it to
-        every step: it is a large share of a forward pass and does not depend on x_t or t.
+        1/``unshuffle`` and below; H and W are multiples of ``config.pad_multiple``, so
+        each level is exactly the 2x2 mean of the one above). Samplers compute this once per
+        frame and pass it to every step: it does not depend on x_t or t.
         """
         c = self.config
-        onehot = one_hot_labels(labels, c.num_classes)
-        h, w = labels.shape[-2] // c.unshuffle, labels.shape[-1] // c.unshuffle
-        pyramid = []
-        for _ in c.channel_mult:
-            pyramid.append(F.adaptive_avg_pool2d(onehot, (h, w)))
-            h, w = (h + 1) // 2, (w + 1) // 2
+        pyramid = [class_fractions(labels, c.num_classes, c.unshuffle)]
+        for _ in c.channel_mult[1:]:
+            pyramid.append(F.avg_pool2d(pyramid[-1], 2))
         return {m: m.modulation(pyramid[m.level]) for m in self.modules() if isinstance(m, SPADE)}
 
     def _check(self, x_t: torch.Tensor, coarse: torch.Tensor) -> None:

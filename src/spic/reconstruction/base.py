@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
+from spic.cancellation import Cancelled
 from spic.labelsets import LabelSet
+
+
+@dataclass
+class ReconstructionInput:
+    """One frame's arguments to :meth:`Reconstructor.reconstruct` (for batches)."""
+
+    coarse: np.ndarray
+    ssm: np.ndarray
+    label_set: LabelSet
+    downscale: int
+    coarse_codec: str | None = None
+    coarse_quality: int | None = None
 
 
 class Reconstructor(ABC):
@@ -25,3 +40,21 @@ class Reconstructor(ABC):
         was not trained on; callers may fall back to another reconstructor) and
         ``ImageTooLargeError`` above its size limit (a rejection, never a fallback).
         """
+
+    def reconstruct_batch(self, frames: Sequence[ReconstructionInput]
+                          ) -> list[np.ndarray | Exception]:
+        """Several frames (e.g. one per stream); each result is the frame or the exception
+        :meth:`reconstruct` raised for it, so one bad frame fails only itself. Models
+        override this to run the frames in one batched pass; this default runs them in turn.
+        :class:`~spic.cancellation.Cancelled` propagates."""
+        results: list[np.ndarray | Exception] = []
+        for f in frames:
+            try:
+                results.append(self.reconstruct(f.coarse, f.ssm, f.label_set, f.downscale,
+                                                coarse_codec=f.coarse_codec,
+                                                coarse_quality=f.coarse_quality))
+            except Cancelled:
+                raise
+            except Exception as exc:  # this frame's failure, reported in its place
+                results.append(exc)
+        return results

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
+import torch
 
+from spic.cancellation import Cancelled
 from spic.codecs.base import DEFAULT_MAX_PIXELS
 from spic.diffusion.checkpoint import load_model
 from spic.diffusion.consistency import project_to_coarse
@@ -15,7 +18,7 @@ from spic.diffusion.schedulers import NoiseSchedule
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import coarse_size, upscale_to
 from spic.labelsets import LabelSet
-from spic.reconstruction.base import Reconstructor
+from spic.reconstruction.base import ReconstructionInput, Reconstructor
 from spic.runtime import set_torch_threads
 
 _WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
@@ -42,7 +45,7 @@ class ScsrdmReconstructor(Reconstructor):
 
     ``weights``: a model folder instead of the mode's. ``threads``: torch's intra-op threads
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
-    ``bf16``: bfloat16 autocast; ``"auto"`` (default) where the CPU has native bf16.
+    ``bf16``: bfloat16 weights and autocast; ``"auto"`` (default) where the CPU has native bf16.
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
     ``max_pixels``: larger frames raise ``ImageTooLargeError`` (activations grow linearly with
     the frame, ~0.7 GB per megapixel).
@@ -67,6 +70,8 @@ class ScsrdmReconstructor(Reconstructor):
         set_torch_threads(threads)
         self.mode, self.consistency = mode, str(consistency)
         model, self.card = load_model(weights or MODE_WEIGHTS[mode])
+        if _bf16(bf16):  # stored once in bf16: autocast would cast every weight on every pass
+            model = model.to(torch.bfloat16)
         self.pipeline = SCSRDMPipeline(model, NoiseSchedule(self.card.schedule),
                                        bf16=_bf16(bf16))
         base = SAMPLING_MODES[mode]
@@ -81,17 +86,62 @@ class ScsrdmReconstructor(Reconstructor):
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
                     downscale: int, *, coarse_codec: str | None = None,
                     coarse_quality: int | None = None) -> np.ndarray:
+        frame = ReconstructionInput(coarse, ssm, label_set, downscale, coarse_codec,
+                                    coarse_quality)
+        coarse_up = self._coarse_up(frame)
+        return self._finish(self.pipeline(coarse_up, ssm, self.sampling), frame)
+
+    def reconstruct_batch(self, frames: Sequence[ReconstructionInput]
+                          ) -> list[np.ndarray | Exception]:
+        """Frames of the same size run through the U-Net together (one batched pass per
+        step, of at most ``max_pixels`` pixels in all: the memory of one largest frame); each
+        frame's refusal or failure is returned in its place. In ``fast`` mode a frame's
+        result does not depend on the batch (to within bf16 rounding)."""
+        results: list[np.ndarray | Exception | None] = [None] * len(frames)
+        by_size: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
+        for i, frame in enumerate(frames):
+            try:
+                by_size.setdefault(frame.ssm.shape, []).append((i, self._coarse_up(frame)))
+            except ValueError as exc:  # refused: UnsupportedInputError, ImageTooLargeError, ...
+                results[i] = exc
+        for (height, width), group in by_size.items():
+            per_pass = max(1, self.max_pixels // (height * width))
+            for k in range(0, len(group), per_pass):
+                self._sample(group[k:k + per_pass], frames, results)
+        return results
+
+    def _sample(self, group: list[tuple[int, np.ndarray]], frames: Sequence[ReconstructionInput],
+                results: list) -> None:
+        """One batched pass over ``group`` (index into ``frames``, upsampled coarse image):
+        each frame's result into ``results``."""
+        index = [i for i, _ in group]
+        try:
+            out = self.pipeline.sample_frames(np.stack([up for _, up in group]),
+                                              np.stack([frames[i].ssm for i in index]),
+                                              self.sampling)
+        except Cancelled:
+            raise
+        except Exception as exc:  # e.g. out of memory: every frame of this pass failed
+            for i in index:
+                results[i] = exc
+            return
+        for i, rgb in zip(index, out):
+            results[i] = self._finish(rgb, frames[i])
+
+    def _coarse_up(self, frame: ReconstructionInput) -> np.ndarray:
+        """The checked frame's coarse image upsampled to the map's size (the model's input)."""
+        coarse, ssm, downscale = frame.coarse, frame.ssm, frame.downscale
         trained = self.card.coarse
-        if coarse_codec is not None and coarse_codec != trained.codec:
+        if frame.coarse_codec is not None and frame.coarse_codec != trained.codec:
             raise UnsupportedInputError(f"this SCSRDM model was trained on {trained.codec} "
-                                        f"q{trained.quality} coarse images, got {coarse_codec}")
-        if label_set.id != self.card.label_set:
+                                        f"q{trained.quality} coarse images, got "
+                                        f"{frame.coarse_codec}")
+        if frame.label_set.id != self.card.label_set:
             raise UnsupportedInputError(f"this SCSRDM model was trained on "
-                                        f"{self.card.label_set} maps, got {label_set.id}")
-        if downscale != self.card.coarse.downscale:
-            raise UnsupportedInputError(f"this SCSRDM model expects 1/"
-                                        f"{self.card.coarse.downscale} coarse images, "
-                                        f"got 1/{downscale}")
+                                        f"{self.card.label_set} maps, got {frame.label_set.id}")
+        if downscale != trained.downscale:
+            raise UnsupportedInputError(f"this SCSRDM model expects 1/{trained.downscale} "
+                                        f"coarse images, got 1/{downscale}")
         if ssm.ndim != 2 or coarse.ndim != 3 or coarse.shape[2] != 3:
             raise ValueError(f"expected an H x W map and an h x w x 3 coarse image, "
                              f"got {ssm.shape} and {coarse.shape}")
@@ -102,10 +152,11 @@ class ScsrdmReconstructor(Reconstructor):
         if coarse.shape[1::-1] != coarse_size(width, height, downscale):
             raise ValueError(f"coarse image {coarse.shape[1]}x{coarse.shape[0]} does not match "
                              f"a {width}x{height} frame at 1/{downscale}")
-        coarse_up = upscale_to(coarse, width, height, downscale)
-        out = self.pipeline(coarse_up, ssm, self.sampling)
+        return upscale_to(coarse, width, height, downscale)
+
+    def _finish(self, out: np.ndarray, frame: ReconstructionInput) -> np.ndarray:
         if self.consistency == "project":
-            out = project_to_coarse(out, coarse, downscale)
+            return project_to_coarse(out, frame.coarse, frame.downscale)
         return out
 
 
