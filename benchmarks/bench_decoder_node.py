@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> dict:
                 "decoder_counters": counted,
                 "all_accounted": counted["frames_in"] - 1 == total and
                 sum(counted[k] for k in COUNTERS[1:]) == counted["frames_in"],
-                "latency_total_ms": stats[i].get("latency_total_ms")})
+                "latency_total_ms": stats[i].get("latency_total_ms"),
+                "batch_frames_mean": stats[i].get("batch_frames")})
         return {
             "reconstructor": args.reconstructor, "streams": args.streams,
             "max_batch": args.max_batch,

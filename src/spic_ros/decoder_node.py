@@ -285,16 +285,18 @@ class DecoderNode(Node):
             try:
                 if isinstance(result, Exception):  # a failing part must not take the node down
                     raise result
-                self._publish(stream, item, result, start)
+                self._publish(stream, item, result, start, len(jobs))
             except Exception as exc:
                 if self._worker is not None and self._worker.stopping():
                     return  # publishers go away during shutdown
                 stream.stats.count("frames_failed", type(exc).__name__)
-                self.get_logger().error(f"failed to decode frame{self._of(stream)}: {exc!r}",
-                                        throttle_duration_sec=5.0)
+                self.get_logger().error(f"failed to decode or publish frame{self._of(stream)}: "
+                                        f"{exc!r}", throttle_duration_sec=5.0)
 
-    def _publish(self, stream: Stream, item: _Accepted, frame: DecodedFrame,
-                 start: float) -> None:
+    def _publish(self, stream: Stream, item: _Accepted, frame: DecodedFrame, start: float,
+                 batch: int) -> None:
+        """Publish one decoded frame on its stream and record its statistics (``batch``:
+        the frames reconstructed with it)."""
         if frame.fallback_reason is not None:
             stream.stats.count("frames_fallback")
             self.get_logger().warning(
@@ -309,7 +311,7 @@ class DecoderNode(Node):
         values = {"bytes": item.payload.num_bytes, "bpp_total": item.payload.bpp()["total"],
                   "latency_total_ms": 1e3 * (now - item.received),
                   "latency_queue_ms": 1e3 * (start - item.received - item.map_seconds),
-                  "latency_ssm_decode_ms": 1e3 * item.map_seconds}
+                  "latency_ssm_decode_ms": 1e3 * item.map_seconds, "batch_frames": batch}
         values.update({f"latency_{k}_ms": 1e3 * v for k, v in stream.decoder.timings.items()})
         stream.stats.record(values)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from spic.cancellation import Cancelled
 from spic.codecs.base import DEFAULT_MAX_PIXELS
@@ -45,7 +44,7 @@ class ScsrdmReconstructor(Reconstructor):
 
     ``weights``: a model folder instead of the mode's. ``threads``: torch's intra-op threads
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
-    ``bf16``: bfloat16 weights and autocast; ``"auto"`` (default) where the CPU has native bf16.
+    ``bf16``: bfloat16 autocast; ``"auto"`` (default) where the CPU has native bf16.
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
     ``max_pixels``: larger frames raise ``ImageTooLargeError`` (activations grow linearly with
     the frame, ~0.7 GB per megapixel).
@@ -70,8 +69,6 @@ class ScsrdmReconstructor(Reconstructor):
         set_torch_threads(threads)
         self.mode, self.consistency = mode, str(consistency)
         model, self.card = load_model(weights or MODE_WEIGHTS[mode])
-        if _bf16(bf16):  # stored once in bf16: autocast would cast every weight on every pass
-            model = model.to(torch.bfloat16)
         self.pipeline = SCSRDMPipeline(model, NoiseSchedule(self.card.schedule),
                                        bf16=_bf16(bf16))
         base = SAMPLING_MODES[mode]
