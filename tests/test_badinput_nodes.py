@@ -216,13 +216,14 @@ def test_decoder_counts_skipped_frames_instead_of_queueing(chain):
     before_in, before_out, before_drop = stats["frames_in"], stats["frames_out"], stats["frames_dropped"]
     burst = 30
     gate = threading.Lock()
-    original = decoder.decoder.decode
+    reconstructor = decoder.decoder.reconstructor
+    original = reconstructor.reconstruct_batch
 
-    def slow_decode(payload, ssm=None):  # the real decode, behind a gate held meanwhile
+    def slow_reconstruct(frames):  # the real reconstruction, behind a gate held meanwhile
         with gate:
-            return original(payload, ssm=ssm)
+            return original(frames)
 
-    decoder.decoder.decode = slow_decode
+    reconstructor.reconstruct_batch = slow_reconstruct
     try:
         with gate:
             for _ in range(burst):
@@ -231,7 +232,7 @@ def test_decoder_counts_skipped_frames_instead_of_queueing(chain):
         assert wait_for(lambda: stats["frames_out"] + stats["frames_dropped"]
                         - before_out - before_drop == burst, 20)
     finally:
-        decoder.decoder.decode = original
+        del reconstructor.reconstruct_batch  # the class's method again
     assert stats["frames_dropped"] - before_drop >= burst - 3  # at most the in-flight ones decode
 
 
