@@ -447,7 +447,7 @@ def decode_together(frames: Sequence[tuple[SemanticDecoder, SemanticPayload, np.
     so one stream's bad frame fails only itself. Each decoder's ``timings`` cover its frame;
     its ``reconstruct`` time is the whole batch's."""
     results: list[DecodedFrame | Exception | None] = [None] * len(frames)
-    batches: dict[int, list[tuple[int, ReconstructionInput]]] = {}
+    batches: dict[int, list[tuple[int, ReconstructionInput]]] = {}  # by reconstructor
     for i, (decoder, payload, ssm) in enumerate(frames):
         try:
             prepared = decoder._prepare(payload, ssm)
@@ -456,8 +456,8 @@ def decode_together(frames: Sequence[tuple[SemanticDecoder, SemanticPayload, np.
             continue
         batches.setdefault(id(decoder.reconstructor), []).append((i, prepared))
     for batch in batches.values():
-        reconstructor = frames[batch[0][0]][0].reconstructor
-        rgbs = reconstructor.reconstruct_batch([prepared for _, prepared in batch])
-        for (i, prepared), rgb in zip(batch, rgbs):
-            results[i] = frames[i][0]._finish(prepared, rgb)
+        decoders = [frames[i][0] for i, _ in batch]
+        rgbs = decoders[0].reconstructor.reconstruct_batch([prepared for _, prepared in batch])
+        for decoder, (i, prepared), rgb in zip(decoders, batch, rgbs):
+            results[i] = decoder._finish(prepared, rgb)
     return results
