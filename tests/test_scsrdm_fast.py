@@ -116,6 +116,24 @@ def test_fast_mode_is_the_students_one_step(student_dir):
     assert np.abs(recon.reconstruct(coarse, labels, CAMVID11, 4).astype(int) - expected).max() <= 1
 
 
+def test_residual_scale_moves_the_sample_towards_the_upsampled_coarse_image(student_dir):
+    folder, _ = student_dir
+    coarse, labels = scene()
+    up = upscale_to(coarse, 64, 48, 4).astype(float)
+
+    def sample(scale: float) -> np.ndarray:
+        recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False,
+                                    residual_scale=scale)
+        return recon.reconstruct(coarse, labels, CAMVID11, 4).astype(float)
+
+    full, half = sample(1.0), sample(0.5)
+    assert np.abs(sample(0.0) - up).max() <= 1  # only rounding: the coarse image itself
+    assert np.abs(half - (up + 0.5 * (full - up))).max() <= 1.5
+    assert np.abs(full - up).mean() > 2  # the sample does depart from the coarse image
+    with pytest.raises(ValueError, match="residual_scale"):
+        ScsrdmReconstructor(mode="fast", weights=folder, residual_scale=3)
+
+
 def test_fixed_seed_is_deterministic_in_both_modes(student_dir):
     folder, _ = student_dir
     coarse, labels = scene()

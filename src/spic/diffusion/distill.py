@@ -110,7 +110,10 @@ def teacher_outputs(frames: list[Frame], teacher: Path, teacher_sha256: str,
     The cache key covers the teacher's weights (``teacher_sha256``), the sampling settings
     and each frame's coarse image and map (sha1 of their bytes): any change recomputes.
     """
-    key = hashlib.sha1(json.dumps([teacher_sha256, asdict(sampling)],
+    settings = asdict(sampling)
+    if settings["residual_scale"] == 1.0:  # the default: keys made before the field stay valid
+        del settings["residual_scale"]
+    key = hashlib.sha1(json.dumps([teacher_sha256, settings],
                                   sort_keys=True).encode()).hexdigest()[:12]
     folder = cache_dir / f"teacher-{key}"
     folder.mkdir(parents=True, exist_ok=True)

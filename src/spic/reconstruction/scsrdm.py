@@ -40,7 +40,8 @@ class ScsrdmReconstructor(Reconstructor):
     ``mode`` picks the embedded weights and their sampling (``SAMPLING_MODES``): ``quality``
     is the ``paper`` start (the coarse image at t = 192), 20 DDIM steps with eta 0.2 and
     classifier-free guidance 4; ``fast`` is one pass of the distilled student. Any sampling
-    option given (``steps``, ``guidance_scale``, ...) overrides the mode's value.
+    option given (``steps``, ``guidance_scale``, ``residual_scale``, ...) overrides the
+    mode's value.
 
     ``weights``: a model folder instead of the mode's. ``threads``: torch's intra-op threads
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
@@ -57,7 +58,8 @@ class ScsrdmReconstructor(Reconstructor):
     def __init__(self, mode: str = DEFAULT_MODE, weights: str | Path | None = None,
                  steps: int | None = None, start: str | None = None, t_start: int | None = None,
                  guidance_scale: float | None = None, sampler: str | None = None,
-                 seed: int | None = None, eta: float | None = None, threads: int | None = None,
+                 seed: int | None = None, eta: float | None = None,
+                 residual_scale: float | None = None, threads: int | None = None,
                  bf16: bool | str = "auto", consistency: str = "none",
                  max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         # Options may arrive as strings (ROS parameters, KEY=VALUE lists): coerce them.
@@ -75,7 +77,7 @@ class ScsrdmReconstructor(Reconstructor):
         given = {"num_steps": _maybe(int, steps), "start": _maybe(str, start),
                  "t_start": _maybe(int, t_start), "guidance_scale": _maybe(float, guidance_scale),
                  "sampler": _maybe(str, sampler), "seed": _maybe(int, seed),
-                 "eta": _maybe(float, eta)}
+                 "eta": _maybe(float, eta), "residual_scale": _maybe(float, residual_scale)}
         self.sampling = replace(base, **{k: v for k, v in given.items() if v is not None})
         self.sampling.validate(self.card.schedule.num_train_timesteps)
         self.max_pixels = int(max_pixels)
