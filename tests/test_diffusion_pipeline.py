@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
+from spic.diffusion.frozen import FrozenUNet
 from spic.diffusion.pipeline import SamplingConfig, SCSRDMPipeline
 from spic.diffusion.schedulers import NoiseSchedule
 from spic.diffusion.unet import SCSRDMUNet, UNetConfig
@@ -124,12 +127,31 @@ def test_bad_sampling_configs_are_refused(pipe):
         pipe(coarse, labels[:5], SamplingConfig())
 
 
-def test_bf16_autocast_stays_close_to_float32(pipe):
+@pytest.mark.parametrize("guidance", [1.0, 2.0])
+def test_bf16_frozen_graphs_stay_close_to_float32(pipe, guidance):
     coarse, labels = frame()
-    cfg = SamplingConfig(num_steps=3, start="noised", sampler="ddim")
+    cfg = SamplingConfig(num_steps=3, start="noised", sampler="ddim", guidance_scale=guidance)
     exact = pipe(coarse, labels, cfg).astype(int)
-    fast = SCSRDMPipeline(pipe.model, pipe.schedule, bf16=True)(coarse, labels, cfg).astype(int)
+    frozen = SCSRDMPipeline(pipe.model, pipe.schedule, bf16=True)
+    fast = frozen(coarse, labels, cfg).astype(int)
     assert np.abs(fast - exact).mean() < 3.0
+    assert np.array_equal(frozen(coarse, labels, cfg), fast)  # deterministic
+    assert frozen.decoder_passes == 2 * cfg.num_steps  # counted at each decoder call (2 runs)
+    assert pipe.model.stem.weight.dtype == torch.float32  # the caller's model is untouched
+
+
+def test_frozen_graphs_are_made_per_shape_and_bounded(pipe):
+    frozen = FrozenUNet(copy.deepcopy(pipe.model).to(torch.bfloat16), cache_size=1)
+    with torch.no_grad():
+        for h, w in ((32, 48), (48, 32), (32, 48)):
+            x = torch.rand(1, 3, h, w) * 2 - 1
+            lab = torch.randint(0, TINY.num_classes, (1, h, w))
+            t = torch.full((1,), 100)
+            mods = frozen.semantic_modulations(lab)
+            out = frozen.decode(frozen.encode(x, t, x), x, lab, mods).float()
+            eager = frozen.unet(x, t, x, lab).float()
+            assert out.shape == (1, 3, h, w) and (out - eager).abs().max() < 0.05
+            assert len(frozen._graphs) == 3  # one size's modulations, encoder and decoder
 
 
 def test_ddim_eta_adds_seeded_noise(pipe):

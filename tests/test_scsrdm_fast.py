@@ -83,6 +83,20 @@ def test_fast_mode_calls_the_unet_once_per_frame(student_dir):
         out = recon.reconstruct(coarse, labels, CAMVID11, 4)
     assert out.shape == (48, 64, 3)
     assert calls == {"encoder": [1, 1, 1], "decoder": [1, 1, 1]}  # one pass, batch 1, per frame
+    assert recon.pipeline.decoder_passes == 3  # the pipeline's count agrees with the modules'
+
+
+def test_bf16_fast_mode_runs_frozen_graphs_once_per_frame(student_dir):
+    """Hooks do not fire inside frozen graphs: the pipeline's count is the evidence there."""
+    folder, _ = student_dir
+    exact = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=True)
+    coarse, labels = scene()
+    outs = [recon.reconstruct(coarse, labels, CAMVID11, 4) for _ in range(3)]
+    assert recon.pipeline.decoder_passes == 3
+    assert all(np.array_equal(out, outs[0]) for out in outs)  # deterministic
+    reference = exact.reconstruct(coarse, labels, CAMVID11, 4).astype(int)
+    assert np.abs(outs[0].astype(int) - reference).mean() < 2.0
 
 
 def test_a_batch_runs_each_frame_size_in_one_pass_and_matches_single_frames(student_dir):

@@ -17,6 +17,7 @@ synthesised texture, which a per-pixel metric counts as error, for PSNR.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 
 from spic.cancellation import raise_if_cancelled
 from spic.diffusion.data import from_model_range, to_model_range
+from spic.diffusion.frozen import FrozenUNet
 from spic.diffusion.schedulers import SCHEDULERS, NoiseSchedule, create_scheduler
 from spic.diffusion.unet import Modulations, SCSRDMUNet
 
@@ -70,27 +72,31 @@ SAMPLING_MODES = {
 
 
 def cpu_has_native_bf16() -> bool:
-    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), where autocast pays."""
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), where bf16 pays."""
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 class SCSRDMPipeline:
     """Ties a :class:`SCSRDMUNet`, a :class:`NoiseSchedule` and a sampler together.
 
-    ``bf16``: run the U-Net under bfloat16 autocast (faster on CPUs with avx512_bf16);
-    the sampler arithmetic stays float32. The model is switched to channels-last memory
-    format (about 1.25x faster convolutions on CPU).
+    The pipeline owns ``model``: it is put in eval mode and channels-last memory format
+    (about 1.25x faster convolutions on CPU). ``bf16``: a copy with bfloat16 weights runs as
+    frozen graphs (:class:`~spic.diffusion.frozen.FrozenUNet`, about 1.4x
+    faster than bf16 autocast on CPUs with AVX512-BF16/AMX); the sampler arithmetic stays
+    float32. ``decoder_passes`` counts the U-Net decoder passes made (one per step, both
+    guidance branches in one pass).
     """
 
     def __init__(self, model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool = False) -> None:
         self.model = model.eval().to(memory_format=torch.channels_last)
         self.schedule = schedule
         self.bf16 = bf16
+        self.unet: SCSRDMUNet | FrozenUNet = model
+        if bf16:  # a bfloat16 copy: ``model`` itself keeps its weights
+            self.unet = FrozenUNet(copy.deepcopy(model).to(torch.bfloat16))
+        self.decoder_passes = 0
         self._uncond_key: tuple | None = None
         self._uncond: tuple[torch.Tensor, Modulations] | None = None
-
-    def _autocast(self, device: torch.device) -> torch.autocast:
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def _unconditional(self, labels: torch.Tensor) -> tuple[torch.Tensor, Modulations]:
         """The all-void map at this size and its modulations: computed once, then reused."""
@@ -98,7 +104,7 @@ class SCSRDMPipeline:
         if self._uncond_key != key:
             void = torch.full_like(labels, self.model.config.num_classes)
             self._uncond_key = key
-            self._uncond = void, self.model.semantic_modulations(void)
+            self._uncond = void, self.unet.semantic_modulations(void)
         return self._uncond
 
     def _conditions(self, labels: torch.Tensor, guidance: float) -> tuple[torch.Tensor, Modulations]:
@@ -106,11 +112,10 @@ class SCSRDMPipeline:
 
         With guidance the batch is doubled: conditional, then unconditional (all-void map).
         """
-        with self._autocast(labels.device):
-            cond = self.model.semantic_modulations(labels)
-            if guidance == 1.0:
-                return labels, cond
-            void, uncond = self._unconditional(labels)
+        cond = self.unet.semantic_modulations(labels)
+        if guidance == 1.0:
+            return labels, cond
+        void, uncond = self._unconditional(labels)
         mods = {m: (torch.cat([g, uncond[m][0]]), torch.cat([b, uncond[m][1]]))
                 for m, (g, b) in cond.items()}
         return torch.cat([labels, void]), mods
@@ -119,11 +124,11 @@ class SCSRDMPipeline:
                  mods: Modulations, guidance: float) -> torch.Tensor:
         """One model output; under guidance the map-free encoder half runs once for both branches."""
         tt = torch.full((x.shape[0],), t, device=x.device)
-        with self._autocast(x.device):
-            enc = self.model.encode(x, tt, coarse)
-            if guidance == 1.0:
-                return self.model.decode(enc, coarse, labels, mods).float()
-            out = self.model.decode(enc.repeat(2), torch.cat([coarse, coarse]), labels, mods).float()
+        enc = self.unet.encode(x, tt, coarse)
+        self.decoder_passes += 1
+        if guidance == 1.0:
+            return self.unet.decode(enc, coarse, labels, mods).float()
+        out = self.unet.decode(enc.repeat(2), torch.cat([coarse, coarse]), labels, mods).float()
         cond, uncond = out.chunk(2)
         return uncond + guidance * (cond - uncond)
 

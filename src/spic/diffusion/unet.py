@@ -280,6 +280,11 @@ class SCSRDMUNet(nn.Module):
         nn.init.zeros_(self.out.bias)
         self.refine = Refine(c.num_classes, c.refine_channels) if c.refine_channels else None
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The weights' dtype: inputs are cast to it (float32 unless converted for inference)."""
+        return self.stem.weight.dtype
+
     def semantic_modulations(self, labels: torch.Tensor) -> Modulations:
         """SPADE's (gamma, beta) for every layer, from (B, H, W) labels.
 
@@ -289,7 +294,7 @@ class SCSRDMUNet(nn.Module):
         frame and pass it to every step: it does not depend on x_t or t.
         """
         c = self.config
-        pyramid = [class_fractions(labels, c.num_classes, c.unshuffle)]
+        pyramid = [class_fractions(labels, c.num_classes, c.unshuffle).to(self.dtype)]
         for _ in c.channel_mult[1:]:
             pyramid.append(F.avg_pool2d(pyramid[-1], 2))
         return {m: m.modulation(pyramid[m.level]) for m in self.modules() if isinstance(m, SPADE)}
@@ -307,8 +312,9 @@ class SCSRDMUNet(nn.Module):
         self._check(x_t, coarse)
         c = self.config
         b = x_t.shape[0]
-        emb = self.time_mlp(timestep_embedding(t.expand(b) if t.dim() == 0 else t, c.base_channels))
-        stem_in = F.pixel_unshuffle(torch.cat([x_t, coarse], dim=1), c.unshuffle)
+        t_emb = timestep_embedding(t.expand(b) if t.dim() == 0 else t, c.base_channels)
+        emb = self.time_mlp(t_emb.to(self.dtype))
+        stem_in = F.pixel_unshuffle(torch.cat([x_t, coarse], dim=1).to(self.dtype), c.unshuffle)
         h = self.stem(stem_in)
         hs = [h]
         for layers in self.down:

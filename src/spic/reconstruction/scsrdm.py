@@ -45,7 +45,8 @@ class ScsrdmReconstructor(Reconstructor):
 
     ``weights``: a model folder instead of the mode's. ``threads``: torch's intra-op threads
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
-    ``bf16``: bfloat16 autocast; ``"auto"`` (default) where the CPU has native bf16.
+    ``bf16``: bfloat16 weights run as frozen graphs (``FrozenUNet``); ``"auto"`` (default) where
+    the CPU has native bf16.
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
     ``max_pixels``: larger frames raise ``ImageTooLargeError`` (activations grow linearly with
     the frame, ~0.7 GB per megapixel).
