@@ -2,8 +2,8 @@
 
 Frozen TorchScript folds the weights into the graph, so oneDNN keeps them pre-packed in its
 bfloat16 layout and fuses convolutions with the element-wise work around them: on a 2-core
-AVX512-BF16/AMX CPU one 480x360 fast-mode pass takes ~80-90 ms against ~118 ms for eager
-bfloat16 autocast (``docs/results/scsrdm_speed.json``). A trace is specific to its input
+AVX512-BF16/AMX CPU the fast mode's U-Net pass on a 480x360 frame took 79-89 ms against
+118-124 ms for eager bfloat16 autocast in interleaved runs (``docs/results/scsrdm_speed.json``). A trace is specific to its input
 shapes, so each (batch, height, width) gets its own three graphs (map modulations, encoder,
 decoder), made on first use in ~1.5 s and kept in a small least-recently-used cache.
 
