@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast [--threads 2 --frames 20]
     .venv/bin/python benchmarks/bench_scsrdm.py --mode quality --frames 5
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --batch 4   # + N frames per pass
+    .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --against-autocast  # A/B, interleaved
 
 Quality (judge mIoU, LPIPS, PSNR, coarse consistency) is measured by ``spic eval``
 (``--ssm gt`` for the paper's setting); see docs/scsrdm.md.
@@ -78,6 +79,7 @@ def speed(args: argparse.Namespace) -> dict:
             batch_times.append(time.perf_counter() - t0)
         batched = {"batch": args.batch, "batched_median_ms_per_frame":
                    round(1000 * float(np.median(batch_times)) / args.batch, 1)}
+    against = _against_autocast(recon, coarse, labels, args) if args.against_autocast else {}
     return {
         "mode": args.mode, "frame": f"{rgb.shape[1]}x{rgb.shape[0]}", "threads": args.threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
@@ -88,8 +90,39 @@ def speed(args: argparse.Namespace) -> dict:
         "p90_ms": round(1000 * float(np.percentile(times, 90)), 1),
         "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 3),
         "peak_rss_MiB": round(_rss_mib(), 1), "rss_before_model_MiB": round(base_rss, 1),
-        **batched, "load_avg": [round(v, 2) for v in os.getloadavg()],
+        **batched, **against, "load_avg": [round(v, 2) for v in os.getloadavg()],
     }
+
+
+def _against_autocast(recon, coarse: np.ndarray, labels: np.ndarray,
+                      args: argparse.Namespace) -> dict:
+    """The shipped path against the one it replaced (float32 weights under bf16 autocast,
+    eager), interleaved in rounds of 5 frames so that both see the same host."""
+    import torch
+
+    from spic.labelsets import CAMVID11
+    from spic.reconstruction.scsrdm import ScsrdmReconstructor
+
+    eager = ScsrdmReconstructor(mode=args.mode, bf16=False, weights=args.weights)
+
+    def autocast() -> np.ndarray:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return eager.reconstruct(coarse, labels, CAMVID11, 4)
+
+    paths = {"shipped": lambda: recon.reconstruct(coarse, labels, CAMVID11, 4),
+             "bf16 autocast, eager": autocast}
+    outputs = {name: run() for name, run in paths.items()}  # also the warm-up
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(max(1, args.frames // 5)):
+        for name, run in paths.items():
+            for _ in range(5):
+                t0 = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - t0)
+    diff = np.abs(outputs["shipped"].astype(int) - outputs["bf16 autocast, eager"]).mean()
+    return {"against_autocast": {
+        "median_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items()},
+        "frames_each": len(times["shipped"]), "mean_abs_diff_grey_levels": round(float(diff), 3)}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eta", type=float)
     parser.add_argument("--consistency", choices=("none", "project"), default="none")
     parser.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
-                        help="bfloat16 weights as frozen graphs (auto: where the CPU has native bf16)")
+                        help="bf16 weights as frozen graphs (auto: where the CPU has native bf16)")
+    parser.add_argument("--against-autocast", action="store_true",
+                        help="also time the path before frozen graphs (bf16 autocast), interleaved")
     args = parser.parse_args(argv)
     args.bf16 = {"on": True, "off": False}.get(args.bf16, "auto")
     print(json.dumps(speed(args), indent=2))

@@ -1,11 +1,12 @@
 """The U-Net's inference graphs, traced and frozen once per input shape (bfloat16 on CPU).
 
 Frozen TorchScript folds the weights into the graph, so oneDNN keeps them pre-packed in its
-bfloat16 layout and fuses convolutions with the element-wise work around them: on a 2-core
-AVX512-BF16/AMX CPU the fast mode's U-Net pass on a 480x360 frame took 79-89 ms against
-118-124 ms for eager bfloat16 autocast in interleaved runs (``docs/results/scsrdm_speed.json``). A trace is specific to its input
-shapes, so each (batch, height, width) gets its own three graphs (map modulations, encoder,
-decoder), made on first use in ~1.5 s and kept in a small least-recently-used cache.
+bfloat16 layout and fuses convolutions with the element-wise work around them. On a 2-core
+AVX512-BF16/AMX CPU a 480x360 fast-mode frame took 88-101 ms against 112-118 ms under bf16
+autocast (``benchmarks/bench_scsrdm.py --against-autocast``, ``docs/results/scsrdm_speed.json``).
+A trace is specific to its input shapes, so each (batch, height, width) gets its own three
+graphs (map modulations, encoder, decoder), made on first use in ~1.5 s and kept in a small
+least-recently-used cache.
 
 :class:`FrozenUNet` offers the three methods the pipeline calls on :class:`SCSRDMUNet`
 (``semantic_modulations``, ``encode``, ``decode``) with the same results, to within bf16
@@ -24,9 +25,18 @@ from torch import nn
 
 from spic.diffusion.unet import SPADE, Encoded, Modulations, SCSRDMUNet
 
-#: Input-shape signatures whose graphs are kept (each holds its own pre-packed weights,
-#: ~15 MB for the shipped model): a single-stream node uses one, a multi-stream one a few.
+#: Input-shape signatures whose graphs are kept (each shape's three graphs hold their own
+#: pre-packed copy of the weights): a single-stream node uses one, a multi-stream one a few.
 CACHE_SIZE = 6
+
+
+def _flat(mods: Modulations, layers: list[SPADE]) -> list[torch.Tensor]:
+    """Modulations as graph inputs/outputs: gamma, beta of each layer, in ``layers``' order."""
+    return [t for layer in layers for t in mods[layer]]
+
+
+def _nested(flat: list[torch.Tensor], layers: list[SPADE]) -> Modulations:
+    return {layer: (flat[2 * i], flat[2 * i + 1]) for i, layer in enumerate(layers)}
 
 
 class _Modulations(nn.Module):
@@ -35,8 +45,7 @@ class _Modulations(nn.Module):
         self.unet, self.layers = unet, layers
 
     def forward(self, labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        mods = self.unet.semantic_modulations(labels)
-        return tuple(t for layer in self.layers for t in mods[layer])
+        return tuple(_flat(self.unet.semantic_modulations(labels), self.layers))
 
 
 class _Encoder(nn.Module):
@@ -58,8 +67,8 @@ class _Decoder(nn.Module):
     def forward(self, coarse: torch.Tensor, labels: torch.Tensor, emb: torch.Tensor,
                 stem_in: torch.Tensor, skips: list[torch.Tensor], mods: list[torch.Tensor]
                 ) -> torch.Tensor:
-        modulations = {layer: (mods[2 * i], mods[2 * i + 1]) for i, layer in enumerate(self.layers)}
-        return self.unet.decode(Encoded(emb, list(skips), stem_in), coarse, labels, modulations)
+        return self.unet.decode(Encoded(emb, list(skips), stem_in), coarse, labels,
+                                _nested(mods, self.layers))
 
 
 def _signature(*tensors: torch.Tensor) -> tuple:
@@ -71,7 +80,6 @@ class FrozenUNet:
 
     def __init__(self, unet: SCSRDMUNet, cache_size: int = CACHE_SIZE) -> None:
         self.unet = unet.eval()
-        self.config = unet.config
         self.layers = [m for m in unet.modules() if isinstance(m, SPADE)]
         parts = {"modulations": _Modulations(unet, self.layers), "encoder": _Encoder(unet),
                  "decoder": _Decoder(unet, self.layers)}
@@ -101,8 +109,7 @@ class FrozenUNet:
         return graph
 
     def semantic_modulations(self, labels: torch.Tensor) -> Modulations:
-        out = self._graph("modulations", (labels,))(labels)
-        return {layer: (out[2 * i], out[2 * i + 1]) for i, layer in enumerate(self.layers)}
+        return _nested(list(self._graph("modulations", (labels,))(labels)), self.layers)
 
     def encode(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor) -> Encoded:
         args = (x_t, t, coarse)
@@ -111,6 +118,5 @@ class FrozenUNet:
 
     def decode(self, enc: Encoded, coarse: torch.Tensor, labels: torch.Tensor,
                mods: Modulations) -> torch.Tensor:
-        args = (coarse, labels, enc.emb, enc.stem_in, list(enc.skips),
-                [t for layer in self.layers for t in mods[layer]])
+        args = (coarse, labels, enc.emb, enc.stem_in, list(enc.skips), _flat(mods, self.layers))
         return self._graph("decoder", args)(*args)
