@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_scsrdm.py --mode quality --frames 5
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --batch 4   # + N frames per pass
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --against-autocast  # A/B, interleaved
+    .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --bf16 on --against-fp32
 
 Quality (judge mIoU, LPIPS, PSNR, coarse consistency) is measured by ``spic eval``
 (``--ssm gt`` for the paper's setting); see docs/scsrdm.md.
@@ -79,12 +80,16 @@ def speed(args: argparse.Namespace) -> dict:
             batch_times.append(time.perf_counter() - t0)
         batched = {"batch": args.batch, "batched_median_ms_per_frame":
                    round(1000 * float(np.median(batch_times)) / args.batch, 1)}
-    against = _against_autocast(recon, coarse, labels, args) if args.against_autocast else {}
+    against = {}
+    for other in ("autocast", "fp32"):
+        if getattr(args, f"against_{other}"):
+            against.update(_against(recon, coarse, labels, args, other))
     return {
         "mode": args.mode, "frame": f"{rgb.shape[1]}x{rgb.shape[0]}", "threads": args.threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         **{k: v for k, v in asdict(recon.sampling).items() if k != "seed"},
-        "consistency": recon.consistency, "bf16": recon.pipeline.bf16, "frames": args.frames,
+        "consistency": recon.consistency, "bf16": recon.pipeline.bf16,
+        "precision": recon.precision.describe(), "frames": args.frames,
         **counted,
         "median_ms": round(1000 * float(np.median(times)), 1),
         "p90_ms": round(1000 * float(np.percentile(times, 90)), 1),
@@ -94,10 +99,11 @@ def speed(args: argparse.Namespace) -> dict:
     }
 
 
-def _against_autocast(recon, coarse: np.ndarray, labels: np.ndarray,
-                      args: argparse.Namespace) -> dict:
-    """The shipped path against the one it replaced (float32 weights under bf16 autocast,
-    eager), interleaved in rounds of 5 frames so that both see the same host."""
+def _against(recon, coarse: np.ndarray, labels: np.ndarray, args: argparse.Namespace,
+             other: str) -> dict:
+    """The measured path against ``other``, interleaved in rounds of 5 frames so that both
+    see the same host: ``autocast`` (float32 weights under bf16 autocast, eager: the path
+    before frozen graphs) or ``fp32`` (float32 weights, eager: the path without bf16)."""
     import torch
 
     from spic.labelsets import CAMVID11
@@ -105,24 +111,24 @@ def _against_autocast(recon, coarse: np.ndarray, labels: np.ndarray,
 
     eager = ScsrdmReconstructor(mode=args.mode, bf16=False, weights=args.weights)
 
-    def autocast() -> np.ndarray:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+    def run_other() -> np.ndarray:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=other == "autocast"):
             return eager.reconstruct(coarse, labels, CAMVID11, 4)
 
-    paths = {"shipped": lambda: recon.reconstruct(coarse, labels, CAMVID11, 4),
-             "bf16 autocast, eager": autocast}
-    outputs = {name: run() for name, run in paths.items()}  # also the warm-up
-    times: dict[str, list[float]] = {name: [] for name in paths}
+    name = {"autocast": "bf16 autocast, eager", "fp32": "fp32, eager"}[other]
+    paths = {"measured": lambda: recon.reconstruct(coarse, labels, CAMVID11, 4), name: run_other}
+    outputs = {key: run() for key, run in paths.items()}  # also the warm-up
+    times: dict[str, list[float]] = {key: [] for key in paths}
     for _ in range(max(1, args.frames // 5)):
-        for name, run in paths.items():
+        for key, run in paths.items():
             for _ in range(5):
                 t0 = time.perf_counter()
                 run()
-                times[name].append(time.perf_counter() - t0)
-    diff = np.abs(outputs["shipped"].astype(int) - outputs["bf16 autocast, eager"]).mean()
-    return {"against_autocast": {
+                times[key].append(time.perf_counter() - t0)
+    diff = np.abs(outputs["measured"].astype(int) - outputs[name]).mean()
+    return {f"against_{other}": {
         "median_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items()},
-        "frames_each": len(times["shipped"]), "mean_abs_diff_grey_levels": round(float(diff), 3)}}
+        "frames_each": len(times["measured"]), "mean_abs_diff_grey_levels": round(float(diff), 3)}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,9 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eta", type=float)
     parser.add_argument("--consistency", choices=("none", "project"), default="none")
     parser.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
-                        help="bf16 weights as frozen graphs (auto: where the CPU has native bf16)")
+                        help="bf16 weights as frozen graphs (auto: the faster on this CPU; "
+                             "spic.diffusion.precision)")
     parser.add_argument("--against-autocast", action="store_true",
                         help="also time the path before frozen graphs (bf16 autocast), interleaved")
+    parser.add_argument("--against-fp32", action="store_true",
+                        help="also time float32 weights, eager (no bf16), interleaved")
     args = parser.parse_args(argv)
     args.bf16 = {"on": True, "off": False}.get(args.bf16, "auto")
     print(json.dumps(speed(args), indent=2))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from spic.diffusion.pipeline import cpu_has_native_bf16
+from spic.diffusion import precision as precision_module
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import area_downscale
 from spic.labelsets import CAMVID11, CITYSCAPES19
@@ -75,6 +76,23 @@ def test_string_options_from_ros_parameters_are_coerced():
     assert recon.pipeline.bf16 is False and recon.sampling.t_start == 100
     with pytest.raises(ValueError):
         ScsrdmReconstructor(bf16="maybe")
-    assert ScsrdmReconstructor(steps=1).pipeline.bf16 is cpu_has_native_bf16()  # "auto"
+    assert recon.precision.reason == "requested"
     with pytest.raises(ValueError):
         ScsrdmReconstructor(start="warm")
+
+
+def test_auto_precision_is_the_instruction_set_or_the_faster_of_timed_passes(monkeypatch):
+    monkeypatch.setattr(precision_module, "_MEASURED", {})
+    auto = ScsrdmReconstructor(mode="fast")
+    choice = auto.precision
+    assert auto.pipeline.bf16 is choice.bf16
+    assert auto.pipeline.decoder_passes == 0  # timing passes are not counted as the caller's
+    if torch.cpu._is_amx_tile_supported():
+        assert choice.bf16 and choice.reason == "AMX"
+    elif not torch.cpu._is_avx512_bf16_supported():
+        assert not choice.bf16 and choice.reason == "no bf16 instructions"
+    else:  # AVX512-BF16 without AMX: both were timed, the faster won, once per process
+        assert choice.reason == "measured" and set(choice.median_ms) == {"float32", "bf16"}
+        assert choice.bf16 is (choice.median_ms["bf16"] < choice.median_ms["float32"])
+        assert ScsrdmReconstructor(mode="fast").precision is choice
+        assert len(precision_module._MEASURED) == 1

@@ -69,6 +69,21 @@ def test_resume_continues_from_last_checkpoint(camvid_dir, tmp_path):
     assert resumed.run()["step"] == 5
 
 
+def test_init_starts_from_given_weights_with_their_architecture_and_lineage(camvid_dir,
+                                                                            models_dir, tmp_path):
+    torch.set_num_threads(1)
+    Trainer(_config(camvid_dir, tmp_path / "first", max_steps=2, eval_every=2)).run()
+    start = load_model(tmp_path / "first" / "last")
+    teacher = str(models_dir / "espnet_camvid.onnx")
+    warm = Trainer(_config(camvid_dir, tmp_path / "warm", model={}, teachers=[teacher],
+                           init=str(tmp_path / "first" / "last"), max_steps=1, eval_every=1))
+    assert warm.model.config.channels == start.config.channels == (8, 16, 16)
+    for name, value in warm.model.state_dict().items():
+        assert torch.equal(value, start.state_dict()[name]), name
+    assert warm.model.config.extra["distilled_from"] == ["espnet_camvid.onnx"]
+    assert warm.run()["step"] == 1
+
+
 @pytest.mark.parametrize("teacher", ["espnet_camvid", "espnetv2_cityscapes"])
 def test_augmented_batch_keeps_labels_and_teacher_aligned(camvid_dir, models_dir, tmp_path,
                                                           teacher):
@@ -109,6 +124,8 @@ def test_bad_config_is_rejected(tmp_path):
         TrainConfig(data="camvid:x", out=str(tmp_path))
     with pytest.raises(ValueError):
         TrainConfig(data="camvid:x", out=str(tmp_path), max_steps=1, batch=0)
+    with pytest.raises(ValueError, match="architecture from its weights"):
+        TrainConfig(data="camvid:x", out=str(tmp_path), max_steps=1, init="w", model=TINY)
     with pytest.raises(ValueError, match="one teacher weight per teacher"):
         TrainConfig(data="camvid:x", out=str(tmp_path), max_steps=1, teachers=("a.onnx",),
                     teacher_weights=(1.0, 2.0))

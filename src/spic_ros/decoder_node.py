@@ -208,9 +208,11 @@ class DecoderNode(Node):
                                         batch=p["max_batch"])
         self._worker.start()
         fallback = p["fallback_reconstructor"] or "none (reject)"
+        precision = getattr(decoder.reconstructor, "precision", None)
+        runs_in = f" in {precision.describe()}" if precision is not None else ""
         for _name, input_topic, output_topic, _ssm in topics:
             self.get_logger().info(f"{input_topic} -> {output_topic}: reconstructor "
-                                   f"{p['reconstructor']}, fallback {fallback}")
+                                   f"{p['reconstructor']}{runs_in}, fallback {fallback}")
 
     def _stream(self, name: str, decoder: SemanticDecoder, input_topic: str, output_topic: str,
                 ssm_topic: str) -> Stream:

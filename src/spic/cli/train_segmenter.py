@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--kd-weight", type=float, default=1.0)
     parser.add_argument("--temperature", type=float, default=2.0)
     parser.add_argument("--model", default="{}", help="JSON overrides of the model config")
+    parser.add_argument("--init", help="start from these weights (a folder with model.safetensors "
+                                       "and config.json; the architecture is theirs)")
     parser.add_argument("--crop", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
     parser.add_argument("--batch", type=int, default=6)
     parser.add_argument("--scale", type=float, nargs=2, default=(0.6, 1.6), metavar=("MIN", "MAX"))
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     torch.set_num_threads(args.threads)
     cfg = TrainConfig(
         data=args.data, out=args.out, train_split=args.train_split, val_split=args.val_split,
-        model=json.loads(args.model), teachers=tuple(args.teacher),
+        model=json.loads(args.model), init=args.init, teachers=tuple(args.teacher),
         teacher_weights=tuple(args.teacher_weight), kd_weight=args.kd_weight,
         temperature=args.temperature, class_weight_c=args.class_weight_c, crop=tuple(args.crop),
         batch=args.batch, scale=tuple(args.scale), gamma=tuple(args.gamma),

@@ -1,9 +1,10 @@
 """The U-Net's inference graphs, traced and frozen once per input shape (bfloat16 on CPU).
 
 Frozen TorchScript folds the weights into the graph, so oneDNN keeps them pre-packed in its
-bfloat16 layout and fuses convolutions with the element-wise work around them. On a 2-core
-AVX512-BF16/AMX CPU a 480x360 fast-mode frame took 88-101 ms against 112-118 ms under bf16
-autocast (``benchmarks/bench_scsrdm.py --against-autocast``, ``docs/results/scsrdm_speed.json``).
+bfloat16 layout and fuses convolutions with the element-wise work around them. On one 2-core
+host a 480x360 fast-mode frame took 88-101 ms against 112-118 ms under bf16 autocast
+(``benchmarks/bench_scsrdm.py --against-autocast``, ``docs/results/scsrdm_speed.json``); whether
+bf16 beats float32 at all depends on the CPU (:mod:`spic.diffusion.precision`).
 A trace is specific to its input shapes, so each (batch, height, width) gets its own three
 graphs (map modulations, encoder, decoder), made on first use in ~1.5 s and kept in a small
 least-recently-used cache.

@@ -71,18 +71,13 @@ SAMPLING_MODES = {
 }
 
 
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), where bf16 pays."""
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-
-
 class SCSRDMPipeline:
     """Ties a :class:`SCSRDMUNet`, a :class:`NoiseSchedule` and a sampler together.
 
     The pipeline owns ``model``: it is put in eval mode and channels-last memory format
     (about 1.25x faster convolutions on CPU). ``bf16``: a copy with bfloat16 weights runs as
-    frozen graphs (:class:`~spic.diffusion.frozen.FrozenUNet`; a fast-mode frame 15-21 %
-    faster than under bf16 autocast on CPUs with AVX512-BF16/AMX); the sampler arithmetic stays
+    frozen graphs (:class:`~spic.diffusion.frozen.FrozenUNet`; whether that beats float32
+    depends on the CPU: :mod:`spic.diffusion.precision`); the sampler arithmetic stays
     float32. ``decoder_passes`` counts the U-Net decoder passes made (one per step, both
     guidance branches in one pass).
     """

@@ -12,7 +12,8 @@ from spic.cancellation import Cancelled
 from spic.codecs.base import DEFAULT_MAX_PIXELS
 from spic.diffusion.checkpoint import load_model
 from spic.diffusion.consistency import project_to_coarse
-from spic.diffusion.pipeline import SAMPLING_MODES, SCSRDMPipeline, cpu_has_native_bf16
+from spic.diffusion.pipeline import SAMPLING_MODES
+from spic.diffusion.precision import fastest_pipeline
 from spic.diffusion.schedulers import NoiseSchedule
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import coarse_size, upscale_to
@@ -45,8 +46,9 @@ class ScsrdmReconstructor(Reconstructor):
 
     ``weights``: a model folder instead of the mode's. ``threads``: torch's intra-op threads
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
-    ``bf16``: bfloat16 weights run as frozen graphs (``FrozenUNet``); ``"auto"`` (default) where
-    the CPU has native bf16.
+    ``bf16``: bfloat16 weights run as frozen graphs (``FrozenUNet``); ``"auto"`` (default): with
+    AMX, not without bf16 instructions, and otherwise whichever a few timed passes find faster
+    (:func:`~spic.diffusion.precision.fastest_pipeline`; ``precision`` says what was chosen, why).
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
     ``max_pixels``: larger frames raise ``ImageTooLargeError`` (activations grow linearly with
     the frame, ~0.7 GB per megapixel).
@@ -72,8 +74,6 @@ class ScsrdmReconstructor(Reconstructor):
         set_torch_threads(threads)
         self.mode, self.consistency = mode, str(consistency)
         model, self.card = load_model(weights or MODE_WEIGHTS[mode])
-        self.pipeline = SCSRDMPipeline(model, NoiseSchedule(self.card.schedule),
-                                       bf16=_bf16(bf16))
         base = SAMPLING_MODES[mode]
         given = {"num_steps": _maybe(int, steps), "start": _maybe(str, start),
                  "t_start": _maybe(int, t_start), "guidance_scale": _maybe(float, guidance_scale),
@@ -81,6 +81,8 @@ class ScsrdmReconstructor(Reconstructor):
                  "eta": _maybe(float, eta), "residual_scale": _maybe(float, residual_scale)}
         self.sampling = replace(base, **{k: v for k, v in given.items() if v is not None})
         self.sampling.validate(self.card.schedule.num_train_timesteps)
+        self.pipeline, self.precision = fastest_pipeline(model, NoiseSchedule(self.card.schedule),
+                                                         _bf16(bf16), self.sampling)
         self.max_pixels = int(max_pixels)
 
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
@@ -180,10 +182,10 @@ def _maybe(kind, value):
     return None if value is None else kind(value)
 
 
-def _bf16(value: bool | str | int) -> bool:
-    """The ``bf16`` option: a boolean, or ``auto`` = where the CPU computes bf16 natively."""
+def _bf16(value: bool | str | int) -> bool | None:
+    """The ``bf16`` option: a boolean, or ``auto`` (None: the faster on this CPU)."""
     if isinstance(value, str) and value.strip().lower() == "auto":
-        return cpu_has_native_bf16()
+        return None
     return _flag(value)
 
 

@@ -42,8 +42,11 @@ def _reproduce(train: dict) -> str:
                     [None] * len(train.get("teachers", []))):
         args.append(f"--teacher ../shared/models/{Path(t).name}" +
                     (f" --teacher-weight {w}" if w is not None else ""))
-    args.append(f"--model '{json.dumps(train.get('model', {}))}'")
-    for key in ("batch", "lr", "class_weight_c", "max_minutes", "eval_every"):
+    if train.get("init"):
+        args.append(f"--init {train['init']}")
+    else:
+        args.append(f"--model '{json.dumps(train.get('model', {}))}'")
+    for key in ("batch", "lr", "class_weight_c", "max_minutes", "eval_every", "seed"):
         if train.get(key) is not None:
             args.append(f"--{key.replace('_', '-')} {train[key]}")
     for key in ("scale", "gamma"):
@@ -85,7 +88,9 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
         f"{train.get('lr')}, warm-up + cosine, on CPU.",
         f"- Steps: {metrics.get('step', '?')} of this checkpoint "
         f"({history[-1]['step'] if history else '?'} in the run), wall time "
-        f"{metrics.get('elapsed_s', 0) / 60:.0f} min to this checkpoint.",
+        f"{metrics.get('elapsed_s', 0) / 60:.0f} min to this checkpoint"
+        + (f", starting from the weights in `{train['init']}` (a warm restart: fresh optimiser "
+           "and schedule)." if train.get("init") else "."),
         f"- Architecture: `{json.dumps({k: config.get(k) for k in ARCHITECTURE_KEYS})}`;"
         f" weights {size_kb:.0f} KB (float32 safetensors).",
         "- Runtime graph: `model.onnx`, exported from these weights; `model.onnx.json` holds the "

@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 from spic.datasets import Sample, load_samples, read_labels, read_rgb
 from spic.labelsets import get_label_set
-from spic.segmentation.checkpoint import load_training_state, save_model, save_training_state
+from spic.segmentation.checkpoint import (load_model, load_training_state, save_model,
+                                          save_training_state)
 from spic.confusion import ConfusionMatrix
 from spic.segmentation.spic_net import SpicSegNet, SpicSegNetConfig
 
@@ -38,6 +39,7 @@ class TrainConfig:
     train_split: str = "fit"  # CamVid train minus the committed selection split
     val_split: str = "selection"  # checkpoints and hyper-parameters are chosen here
     model: dict = field(default_factory=dict)       # SpicSegNetConfig overrides
+    init: str | None = None                         # start from these weights (their config)
     teachers: tuple[str, ...] = ()                  # ONNX teachers for distillation
     teacher_weights: tuple[float, ...] = ()         # their mixture weights (default: equal)
     kd_weight: float = 1.0
@@ -72,6 +74,8 @@ class TrainConfig:
             raise ValueError("give one teacher weight per teacher (or none: equal weights)")
         if any(w < 0 for w in self.teacher_weights) or not 0 < self.gamma[0] <= self.gamma[1]:
             raise ValueError("teacher weights >= 0 and 0 < gamma_min <= gamma_max needed")
+        if self.init and self.model:
+            raise ValueError("--init takes the architecture from its weights: give no --model")
 
     def mixture(self) -> list[float]:
         """The teachers' weights, normalised to sum 1."""
@@ -224,15 +228,24 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         train = load_samples(cfg.data, cfg.train_split)[: cfg.max_train]
         val = load_samples(cfg.data, cfg.val_split)[: cfg.max_val]
-        model_cfg = SpicSegNetConfig.from_dict({"label_set": train[0].label_set, **cfg.model})
+        init = load_model(cfg.init) if cfg.init else None
+        model_cfg = (init.config if init is not None else
+                     SpicSegNetConfig.from_dict({"label_set": train[0].label_set, **cfg.model}))
+        if model_cfg.label_set != train[0].label_set:
+            raise ValueError(f"model label set {model_cfg.label_set} != data's {train[0].label_set}")
         label_set = get_label_set(model_cfg.label_set)
         if model_cfg.num_classes != label_set.num_classes:
             model_cfg = SpicSegNetConfig.from_dict({**model_cfg.to_dict(),
                                                     "num_classes": label_set.num_classes})
         if cfg.teachers:  # lineage: evaluations flag judges this model was distilled from
-            extra = {**model_cfg.extra, "distilled_from": [Path(t).name for t in cfg.teachers]}
+            teachers = sorted({*model_cfg.extra.get("distilled_from", []),
+                               *(Path(t).name for t in cfg.teachers)})
+            extra = {**model_cfg.extra, "distilled_from": teachers}
             model_cfg = SpicSegNetConfig.from_dict({**model_cfg.to_dict(), "extra": extra})
-        self.model = SpicSegNet(model_cfg).to(memory_format=torch.channels_last)
+        self.model = SpicSegNet(model_cfg)
+        if init is not None:
+            self.model.load_state_dict(init.state_dict())
+        self.model = self.model.to(memory_format=torch.channels_last)
         self.images, self.labels = load_arrays(train)
         self.val_images, self.val_labels = load_arrays(val)
         from spic.segmentation.distillation import teacher_log_probs
