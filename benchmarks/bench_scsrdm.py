@@ -89,6 +89,7 @@ def speed(args: argparse.Namespace) -> dict:
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         **{k: v for k, v in asdict(recon.sampling).items() if k != "seed"},
         "consistency": recon.consistency, "bf16": recon.pipeline.bf16,
+        "frozen": recon.pipeline.frozen,
         "precision": recon.precision.describe(), "frames": args.frames,
         **counted,
         "median_ms": round(1000 * float(np.median(times)), 1),

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from spic.diffusion import precision as precision_module
+from spic.diffusion.pipeline import SCSRDMPipeline
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import area_downscale
 from spic.labelsets import CAMVID11, CITYSCAPES19
@@ -81,18 +82,34 @@ def test_string_options_from_ros_parameters_are_coerced():
         ScsrdmReconstructor(start="warm")
 
 
-def test_auto_precision_is_the_instruction_set_or_the_faster_of_timed_passes(monkeypatch):
+def test_auto_precision_is_amx_or_the_fastest_of_timed_passes(monkeypatch):
     monkeypatch.setattr(precision_module, "_MEASURED", {})
     auto = ScsrdmReconstructor(mode="fast")
     choice = auto.precision
-    assert auto.pipeline.bf16 is choice.bf16
+    assert (auto.pipeline.bf16, auto.pipeline.frozen) == (choice.bf16, choice.frozen)
     assert auto.pipeline.decoder_passes == 0  # timing passes are not counted as the caller's
     if torch.cpu._is_amx_tile_supported():
-        assert choice.bf16 and choice.reason == "AMX"
-    elif not torch.cpu._is_avx512_bf16_supported():
-        assert not choice.bf16 and choice.reason == "no bf16 instructions"
-    else:  # AVX512-BF16 without AMX: both were timed, the faster won, once per process
-        assert choice.reason == "measured" and set(choice.median_ms) == {"float32", "bf16"}
-        assert choice.bf16 is (choice.median_ms["bf16"] < choice.median_ms["float32"])
-        assert ScsrdmReconstructor(mode="fast").precision is choice
-        assert len(precision_module._MEASURED) == 1
+        assert choice.name == "bf16 frozen graphs" and choice.reason == "AMX"
+        return
+    timed = {"float32", "float32 frozen graphs"}
+    if torch.cpu._is_avx512_bf16_supported():
+        timed.add("bf16 frozen graphs")
+    assert choice.reason == "measured" and set(choice.median_ms) == timed
+    assert choice.median_ms[choice.name] == min(choice.median_ms.values())
+    assert ScsrdmReconstructor(mode="fast").precision is choice  # timed once per process
+    assert len(precision_module._MEASURED) == 1
+
+
+def test_float32_frozen_graphs_give_the_eager_result():
+    coarse, labels = scene(64, 96)
+    eager = ScsrdmReconstructor(mode="fast", bf16=False)
+    frozen = ScsrdmReconstructor(mode="fast", bf16=False)
+    frozen.pipeline = SCSRDMPipeline(frozen.pipeline.model, frozen.pipeline.schedule,
+                                     frozen=True)
+    assert frozen.pipeline.frozen and not frozen.pipeline.bf16
+    a = eager.reconstruct(coarse, labels, CAMVID11, 4)
+    b = frozen.reconstruct(coarse, labels, CAMVID11, 4)
+    assert np.abs(a.astype(int) - b).max() <= 1
+    assert frozen.pipeline.decoder_passes == 1
+    with pytest.raises(ValueError, match="frozen graphs only"):
+        SCSRDMPipeline(eager.pipeline.model, eager.pipeline.schedule, bf16=True, frozen=False)

@@ -75,20 +75,27 @@ class SCSRDMPipeline:
     """Ties a :class:`SCSRDMUNet`, a :class:`NoiseSchedule` and a sampler together.
 
     The pipeline owns ``model``: it is put in eval mode and channels-last memory format
-    (about 1.25x faster convolutions on CPU). ``bf16``: a copy with bfloat16 weights runs as
-    frozen graphs (:class:`~spic.diffusion.frozen.FrozenUNet`; whether that beats float32
-    depends on the CPU: :mod:`spic.diffusion.precision`); the sampler arithmetic stays
-    float32. ``decoder_passes`` counts the U-Net decoder passes made (one per step, both
-    guidance branches in one pass).
+    (about 1.25x faster convolutions on CPU). ``frozen``: the U-Net runs as frozen graphs
+    (:class:`~spic.diffusion.frozen.FrozenUNet`, the same results; default: with ``bf16``).
+    ``bf16``: a copy with bfloat16 weights runs as frozen graphs. Which is fastest depends on
+    the CPU (:mod:`spic.diffusion.precision`); the sampler arithmetic stays float32.
+    ``decoder_passes`` counts the U-Net decoder passes made (one per step, both guidance
+    branches in one pass).
     """
 
-    def __init__(self, model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool = False) -> None:
+    def __init__(self, model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool = False,
+                 frozen: bool | None = None) -> None:
         self.model = model.eval().to(memory_format=torch.channels_last)
         self.schedule = schedule
         self.bf16 = bf16
+        self.frozen = bf16 if frozen is None else frozen
+        if bf16 and not self.frozen:
+            raise ValueError("bfloat16 weights run as frozen graphs only")
         self.unet: SCSRDMUNet | FrozenUNet = model
         if bf16:  # a bfloat16 copy: ``model`` itself keeps its weights
             self.unet = FrozenUNet(copy.deepcopy(model).to(torch.bfloat16))
+        elif self.frozen:
+            self.unet = FrozenUNet(model)
         self.decoder_passes = 0
         self._uncond_key: tuple | None = None
         self._uncond: tuple[torch.Tensor, Modulations] | None = None

@@ -1,12 +1,14 @@
-"""Which precision runs the U-Net fastest on this CPU: float32 eager or bfloat16 frozen graphs.
+"""How the U-Net runs fastest on this CPU: float32 eager, float32 frozen graphs or bfloat16
+frozen graphs.
 
-bf16 pays where the CPU multiplies bfloat16 matrices in hardware (AMX) and costs nothing to
-try elsewhere, but CPUs with only the AVX512-BF16 dot-product instructions go either way:
-on one such 2-core host a 480x360 fast-mode frame took 188 ms in float32 and 214 ms as
-frozen bf16 graphs (``benchmarks/bench_scsrdm.py --bf16 on --against-fp32``), where an
-earlier host of the same family favoured bf16. So ``auto`` decides by instruction set where
-that settles it and by timing where it does not: a few interleaved passes of each precision
-on a synthetic frame, once per process and model architecture.
+bf16 pays where the CPU multiplies bfloat16 matrices in hardware (AMX). Elsewhere the answer
+changes from host to host: on one 2-core host with AVX512-BF16 but no AMX a 480x360
+fast-mode frame took 185 ms in float32 eager, 205 ms as frozen bf16 graphs
+(``benchmarks/bench_scsrdm.py --bf16 on --against-fp32``) and 135 ms as frozen float32
+graphs (the same results as eager), where an earlier host had favoured bf16 and found
+float32 frozen graphs slower. So ``auto`` takes bf16 with AMX and otherwise times a few
+interleaved passes of each candidate on a synthetic frame, once per process and model
+architecture.
 """
 
 from __future__ import annotations
@@ -25,24 +27,34 @@ from spic.diffusion.unet import SCSRDMUNet
 
 #: The frame size timed (the pipeline pads 480x360 to this): CamVid's, a common camera size.
 PROBE_SIZE = (368, 480)
-#: Interleaved rounds of one pass per precision, after one warm-up pass each (which traces
+#: Interleaved rounds of one pass per candidate, after one warm-up pass each (which traces
 #: the frozen graphs).
 ROUNDS = 3
+#: The ways to run the U-Net: name -> (bf16, frozen).
+CANDIDATES = {"float32": (False, False), "float32 frozen graphs": (False, True),
+              "bf16 frozen graphs": (True, True)}
 
 
 @dataclass(frozen=True)
 class PrecisionChoice:
-    """The decision and why: ``reason`` is ``requested``, ``AMX``, ``no bf16 instructions``
-    or ``measured``; ``median_ms`` holds the timed passes when measured."""
+    """The decision and why: ``reason`` is ``requested``, ``AMX`` or ``measured``;
+    ``median_ms`` holds the timed passes when measured."""
 
-    bf16: bool
+    name: str
     reason: str
     median_ms: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def bf16(self) -> bool:
+        return CANDIDATES[self.name][0]
+
+    @property
+    def frozen(self) -> bool:
+        return CANDIDATES[self.name][1]
+
     def describe(self) -> str:
         timing = ", ".join(f"{k} {v:.0f} ms" for k, v in self.median_ms.items())
-        return (f"{'bf16' if self.bf16 else 'float32'} ({self.reason}"
-                f"{': ' + timing if timing else ''})")
+        return f"{self.name} ({self.reason}{': ' + timing if timing else ''})"
 
 
 #: Measured choices of this process, by (architecture, threads, guided): a second
@@ -50,30 +62,35 @@ class PrecisionChoice:
 _MEASURED: dict[tuple, PrecisionChoice] = {}
 
 
+def _pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, name: str) -> SCSRDMPipeline:
+    bf16, frozen = CANDIDATES[name]
+    return SCSRDMPipeline(model, schedule, bf16=bf16, frozen=frozen)
+
+
 def fastest_pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool | None,
                      sampling: SamplingConfig) -> tuple[SCSRDMPipeline, PrecisionChoice]:
-    """A pipeline for ``model`` in the requested precision (``bf16`` True/False) or, with
-    ``None`` (``auto``), the faster one on this CPU for ``sampling``'s kind of pass."""
+    """A pipeline for ``model``: bf16 frozen graphs or float32 eager when ``bf16`` is
+    True/False, or, with ``None`` (``auto``), the fastest way on this CPU for ``sampling``'s
+    kind of pass."""
     if bf16 is not None:
-        return SCSRDMPipeline(model, schedule, bf16=bf16), PrecisionChoice(bf16, "requested")
+        choice = PrecisionChoice("bf16 frozen graphs" if bf16 else "float32", "requested")
+        return _pipeline(model, schedule, choice.name), choice
     if torch.cpu._is_amx_tile_supported():
-        return SCSRDMPipeline(model, schedule, bf16=True), PrecisionChoice(True, "AMX")
-    if not torch.cpu._is_avx512_bf16_supported():
-        choice = PrecisionChoice(False, "no bf16 instructions")
-        return SCSRDMPipeline(model, schedule, bf16=False), choice
+        choice = PrecisionChoice("bf16 frozen graphs", "AMX")
+        return _pipeline(model, schedule, choice.name), choice
     guided = sampling.guidance_scale != 1.0
     key = (json.dumps(model.config.to_dict(), sort_keys=True), torch.get_num_threads(), guided)
     if key in _MEASURED:
         choice = _MEASURED[key]
-        return SCSRDMPipeline(model, schedule, bf16=choice.bf16), choice
-    candidates = {"float32": SCSRDMPipeline(model, schedule, bf16=False),
-                  "bf16": SCSRDMPipeline(model, schedule, bf16=True)}
+        return _pipeline(model, schedule, choice.name), choice
+    names = [n for n in CANDIDATES  # bf16 without bf16 instructions is emulated: slow
+             if torch.cpu._is_avx512_bf16_supported() or not CANDIDATES[n][0]]
+    candidates = {name: _pipeline(model, schedule, name) for name in names}
     times = _time_passes(candidates, SamplingConfig(num_steps=1,
                                                     guidance_scale=sampling.guidance_scale))
     median = {name: round(1000 * statistics.median(t), 1) for name, t in times.items()}
-    choice = _MEASURED[key] = PrecisionChoice(median["bf16"] < median["float32"], "measured",
-                                              median)
-    pipeline = candidates["bf16" if choice.bf16 else "float32"]
+    choice = _MEASURED[key] = PrecisionChoice(min(median, key=median.get), "measured", median)
+    pipeline = candidates[choice.name]
     pipeline.decoder_passes = 0  # the timing passes are not the caller's
     return pipeline, choice
 

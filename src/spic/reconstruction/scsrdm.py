@@ -46,8 +46,9 @@ class ScsrdmReconstructor(Reconstructor):
 
     ``weights``: a model folder instead of the mode's. ``threads``: torch's intra-op threads
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
-    ``bf16``: bfloat16 weights run as frozen graphs (``FrozenUNet``); ``"auto"`` (default): with
-    AMX, not without bf16 instructions, and otherwise whichever a few timed passes find faster
+    ``bf16``: true runs bfloat16 weights as frozen graphs (``FrozenUNet``), false float32
+    eager; ``"auto"`` (default): bf16 with AMX, otherwise the fastest of float32, float32 frozen
+    graphs and bf16 frozen graphs in a few timed passes
     (:func:`~spic.diffusion.precision.fastest_pipeline`; ``precision`` says what was chosen, why).
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
     ``max_pixels``: larger frames raise ``ImageTooLargeError`` (activations grow linearly with
