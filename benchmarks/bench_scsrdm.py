@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eta", type=float)
     parser.add_argument("--consistency", choices=("none", "project"), default="none")
     parser.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
-                        help="bf16 weights as frozen graphs (auto: the faster on this CPU; "
-                             "spic.diffusion.precision)")
+                        help="on: bf16 frozen graphs, off: float32 eager, auto: the fastest "
+                             "way on this CPU (spic.diffusion.precision)")
     parser.add_argument("--against-autocast", action="store_true",
                         help="also time the path before frozen graphs (bf16 autocast), interleaved")
     parser.add_argument("--against-fp32", action="store_true",
