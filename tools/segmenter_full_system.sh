@@ -14,7 +14,7 @@ cd "$REPO"
 EVAL="${EVAL:-$HOME/.cache/spic/eval/segmenters}"
 OUT=docs/results/segmenter
 (( $# )) || { echo "usage: $0 NAME=WEIGHTS_FOLDER ..." >&2; exit 2; }
-runs=() rows=()
+runs=() pids=()
 for spec in "$@"; do
   name=${spec%%=*} weights=${spec#*=}
   dir="$EVAL/$(echo "$name" | tr -c 'A-Za-z0-9_\n' _)"
@@ -23,8 +23,9 @@ for spec in "$@"; do
       --out "$dir" --spic-segmenter-option "model=$weights" \
       --method spic --method bpg --points spic=35 --points bpg=45 --match spic-fast@q35 \
       --spic-name spic-fast --spic-decoder scsrdm-fast > >(sed -u "s/^/[$name] /") 2>&1 &
+  pids+=($!)
 done
-wait
+for pid in "${pids[@]}"; do wait "$pid"; done  # a failed evaluation stops the script here
 .venv/bin/python tools/summarize_eval.py "${runs[@]}" \
     --row "BPG, rate-matched=bpg/match:spic-fast@q35" --row "SCSRDM fast (1 pass)=spic-fast/q35" \
     --command "bash tools/segmenter_full_system.sh $(printf '"%s" ' "$@")" \

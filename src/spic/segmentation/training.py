@@ -229,10 +229,11 @@ class Trainer:
         train = load_samples(cfg.data, cfg.train_split)[: cfg.max_train]
         val = load_samples(cfg.data, cfg.val_split)[: cfg.max_val]
         init = load_model(cfg.init) if cfg.init else None
+        if init is not None and init.config.label_set != train[0].label_set:
+            raise ValueError(f"--init weights label {init.config.label_set}, the data "
+                             f"{train[0].label_set}")
         model_cfg = (init.config if init is not None else
                      SpicSegNetConfig.from_dict({"label_set": train[0].label_set, **cfg.model}))
-        if model_cfg.label_set != train[0].label_set:
-            raise ValueError(f"model label set {model_cfg.label_set} != data's {train[0].label_set}")
         label_set = get_label_set(model_cfg.label_set)
         if model_cfg.num_classes != label_set.num_classes:
             model_cfg = SpicSegNetConfig.from_dict({**model_cfg.to_dict(),
