@@ -3,9 +3,9 @@ frozen graphs.
 
 bf16 pays where the CPU multiplies bfloat16 matrices in hardware (AMX). Elsewhere the answer
 changes from host to host: on one 2-core host with AVX512-BF16 but no AMX a 480x360
-fast-mode frame took 185 ms in float32 eager, 205 ms as frozen bf16 graphs
-(``benchmarks/bench_scsrdm.py --bf16 on --against-fp32``) and 135 ms as frozen float32
-graphs (the same results as eager), where an earlier host had favoured bf16 and found
+fast-mode frame took 185 ms in float32 eager against 205 ms as frozen bf16 graphs
+(``benchmarks/bench_scsrdm.py --bf16 on --against-fp32``), and frozen float32 graphs (the same
+results as eager) took 134 ms against 141 ms eager (``--against-fp32``), where an earlier host had favoured bf16 and found
 float32 frozen graphs slower. So ``auto`` takes bf16 with AMX and otherwise times a few
 interleaved passes of each candidate on a synthetic frame, once per process and model
 architecture.
