@@ -22,6 +22,8 @@ from rclpy.qos import QoSProfile
 from spic_ros.bag_io import BagError, BagWriter, bag_topics, message_class, read_messages
 from spic_ros.qos import input_qos
 
+TAIL_MAX_S = 1.0  # longest wait after the last message (see play_bag)
+
 
 def wait_for(condition: Callable[[], bool], timeout: float, poll: float = 0.02) -> bool:
     """True once ``condition()`` holds, False after ``timeout`` seconds."""
@@ -41,8 +43,9 @@ def play_bag(node: Node, bag: str | Path, topics: list[str] | None = None, rate:
     Timing follows the log timestamps divided by ``rate`` (``rate <= 0``: as fast as possible).
     With ``wait_subscribers`` > 0, each played topic first waits (up to ``discovery_timeout``
     s) for that many subscribers, so ``topics`` should name only topics that something reads
-    (an encoder segmenting its images does not read the bag's labels). Stops early when rclpy
-    shuts down.
+    (an encoder segmenting its images does not read the bag's labels). The last message keeps
+    its slot on the bag's clock before the function returns, so a best-effort tail is sent
+    before the caller exits. Stops early when rclpy shuts down.
     """
     available = bag_topics(bag)
     chosen = list(available) if topics is None else topics
@@ -60,14 +63,18 @@ def play_bag(node: Node, bag: str | Path, topics: list[str] | None = None, rate:
                                f"{discovery_timeout} s (play only the topics that are read: "
                                f"--topics)")
     count = 0
+    last_gap = 0.0  # seconds between the last two messages, on the playback clock
     while True:
-        first_log = None
+        first_log = previous_log = None
         start = time.monotonic()
         for message in read_messages(bag, chosen):
             if not rclpy.ok():
                 return count
             if first_log is None:
                 first_log = message.timestamp
+            if previous_log is not None and rate > 0:
+                last_gap = (message.timestamp - previous_log) / 1e9 / rate
+            previous_log = message.timestamp
             if rate > 0:
                 due = start + (message.timestamp - first_log) / 1e9 / rate
                 delay = due - time.monotonic()
@@ -84,6 +91,10 @@ def play_bag(node: Node, bag: str | Path, topics: list[str] | None = None, rate:
             break
     for pub in publishers.values():  # reliable delivery of the tail before the caller exits
         pub.wait_for_all_acked(Duration(seconds=discovery_timeout))
+    # Best-effort samples have no acknowledgement: Fast DDS's asynchronous writer may still
+    # hold the last one, and a caller that exits at once drops it. The last message keeps its
+    # slot on the bag's clock (the gap before it, at most TAIL_MAX_S) before the caller goes on.
+    time.sleep(min(last_gap, TAIL_MAX_S))
     return count
 
 
