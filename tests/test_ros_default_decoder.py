@@ -84,7 +84,8 @@ def test_default_decoder_runs_scsrdm_and_falls_back_to_bicubic(ros, tmp_path):
         status = decoder.stop()
     assert status == 0, decoder.output()
     assert re.search(r"reconstructor scsrdm in (float32|float32 frozen graphs|bf16 frozen "
-                     r"graphs) \((AMX|measured: [^)]*)\), fallback bicubic", decoder.output())
+                     r"graphs|onnxruntime) \((AMX|measured: [^)]*)\), fallback bicubic",
+                     decoder.output())
     bicubic = SemanticDecoder(DecoderConfig(reconstructor="bicubic"))
     scsrdm_rgb, fallback_rgb = (image_to_rgb(decoded[stamp]) for stamp in (1, 2))
     assert scsrdm_rgb.shape == fallback_rgb.shape == frame.rgb.shape

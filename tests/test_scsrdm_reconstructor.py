@@ -82,22 +82,33 @@ def test_string_options_from_ros_parameters_are_coerced():
         ScsrdmReconstructor(start="warm")
 
 
-def test_auto_precision_is_amx_or_the_fastest_of_timed_passes(monkeypatch):
+def test_fast_mode_takes_the_fastest_of_timed_passes(monkeypatch):
     monkeypatch.setattr(precision_module, "_MEASURED", {})
     auto = ScsrdmReconstructor(mode="fast")
     choice = auto.precision
     assert (auto.pipeline.bf16, auto.pipeline.frozen) == (choice.bf16, choice.frozen)
+    assert (auto.pipeline.onnx_unet is not None) == choice.onnx
     assert auto.pipeline.decoder_passes == 0  # timing passes are not counted as the caller's
-    if torch.cpu._is_amx_tile_supported():
-        assert choice.name == "bf16 frozen graphs" and choice.reason == "AMX"
-        return
-    timed = {"float32", "float32 frozen graphs"}
+    timed = {"float32", "float32 frozen graphs", "onnxruntime"}  # fast: unguided, always timed
     if torch.cpu._is_avx512_bf16_supported():
         timed.add("bf16 frozen graphs")
     assert choice.reason == "measured" and set(choice.median_ms) == timed
     assert choice.median_ms[choice.name] == min(choice.median_ms.values())
     assert ScsrdmReconstructor(mode="fast").precision is choice  # timed once per process
     assert len(precision_module._MEASURED) == 1
+
+
+def test_guided_sampling_never_times_or_takes_onnxruntime(monkeypatch):
+    """The onnxruntime graph is one unguided pass: guided sampling keeps torch, where the
+    encoder half runs once for both branches."""
+    monkeypatch.setattr(precision_module, "_MEASURED", {})
+    monkeypatch.setattr(precision_module, "ROUNDS", 1)
+    guided = ScsrdmReconstructor(mode="fast", guidance_scale=2.0)
+    assert guided.pipeline.onnx_unet is None
+    if torch.cpu._is_amx_tile_supported():
+        assert guided.precision.name == "bf16 frozen graphs" and guided.precision.reason == "AMX"
+    else:
+        assert "onnxruntime" not in guided.precision.median_ms
 
 
 def test_float32_frozen_graphs_give_the_eager_result():

@@ -1,4 +1,5 @@
-"""Process-wide runtime settings that plug-ins must not fight over."""
+"""Process-wide runtime settings that plug-ins must not fight over, and the onnxruntime CPU
+session every plug-in opens the same way."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ def set_torch_threads(threads: int | None) -> int | None:
             "torch threads already set to %d for this process; ignoring a request for %d",
             _torch_threads, threads)
     return _torch_threads
+
+
+def cpu_session(model: str | bytes, threads: int = 2, spinning: bool = False):
+    """An onnxruntime CPU session; ``spinning=False`` idles waiting threads (shared CPUs)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(threads)
+    opts.inter_op_num_threads = 1
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])

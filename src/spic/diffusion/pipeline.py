@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from spic.cancellation import raise_if_cancelled
 from spic.diffusion.data import from_model_range, to_model_range
 from spic.diffusion.frozen import FrozenUNet
+from spic.diffusion.onnx_unet import OnnxUNet
 from spic.diffusion.schedulers import SCHEDULERS, NoiseSchedule, create_scheduler
 from spic.diffusion.unet import Modulations, SCSRDMUNet
 
@@ -77,20 +78,25 @@ class SCSRDMPipeline:
     The pipeline owns ``model``: it is put in eval mode and channels-last memory format
     (about 1.25x faster convolutions on CPU). ``frozen``: the U-Net runs as frozen graphs
     (:class:`~spic.diffusion.frozen.FrozenUNet`, the same results; default: with ``bf16``).
-    ``bf16``: a copy with bfloat16 weights runs as frozen graphs. Which is fastest depends on
-    the CPU (:mod:`spic.diffusion.precision`); the sampler arithmetic stays float32.
+    ``bf16``: a copy with bfloat16 weights runs as frozen graphs. ``onnx``: unguided passes run
+    as one onnxruntime graph (:class:`~spic.diffusion.onnx_unet.OnnxUNet`, float32; guided
+    sampling is refused). Which is fastest depends on the CPU (:mod:`spic.diffusion.precision`);
+    the sampler arithmetic stays float32.
     ``decoder_passes`` counts the U-Net decoder passes made (one per step, both guidance
     branches in one pass).
     """
 
     def __init__(self, model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool = False,
-                 frozen: bool | None = None) -> None:
+                 frozen: bool | None = None, onnx: bool = False) -> None:
         self.model = model.eval().to(memory_format=torch.channels_last)
         self.schedule = schedule
         self.bf16 = bf16
         self.frozen = bf16 if frozen is None else frozen
         if bf16 and not self.frozen:
             raise ValueError("bfloat16 weights run as frozen graphs only")
+        if onnx and (bf16 or self.frozen):
+            raise ValueError("onnxruntime runs the float32 weights: no bf16, no frozen graphs")
+        self.onnx_unet = OnnxUNet(model) if onnx else None
         self.unet: SCSRDMUNet | FrozenUNet = model
         if bf16:  # a bfloat16 copy: ``model`` itself keeps its weights
             self.unet = FrozenUNet(copy.deepcopy(model).to(torch.bfloat16))
@@ -126,6 +132,9 @@ class SCSRDMPipeline:
                  mods: Modulations, guidance: float) -> torch.Tensor:
         """One model output; under guidance the map-free encoder half runs once for both branches."""
         tt = torch.full((x.shape[0],), t, device=x.device)
+        if self.onnx_unet is not None:  # the whole pass, map modulations included
+            self.decoder_passes += 1
+            return self.onnx_unet(x, tt, coarse, labels)
         enc = self.unet.encode(x, tt, coarse)
         self.decoder_passes += 1
         if guidance == 1.0:
@@ -162,7 +171,12 @@ class SCSRDMPipeline:
                 x = noise
             else:
                 x = self.schedule.add_noise(coarse, noise, torch.full((b,), t_start))
-        labels, mods = self._conditions(labels, config.guidance_scale)
+        if self.onnx_unet is None:
+            labels, mods = self._conditions(labels, config.guidance_scale)
+        elif config.guidance_scale != 1.0:
+            raise ValueError("the onnxruntime graph makes unguided passes only (guidance_scale 1)")
+        else:
+            mods = {}
         for t in timesteps:
             raise_if_cancelled()  # e.g. a node shutting down: stop between steps
             out = self._predict(x, t, coarse, labels, mods, config.guidance_scale)

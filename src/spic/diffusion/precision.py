@@ -1,14 +1,15 @@
-"""How the U-Net runs fastest on this CPU: float32 eager, float32 frozen graphs or bfloat16
-frozen graphs.
+"""How the U-Net runs fastest on this CPU: float32 eager, float32 frozen graphs, bfloat16
+frozen graphs or (unguided passes) one float32 onnxruntime graph.
 
 bf16 pays where the CPU multiplies bfloat16 matrices in hardware (AMX). Elsewhere the answer
 changes from host to host: on one 2-core host with AVX512-BF16 but no AMX a 480x360
 fast-mode frame took 185 ms in float32 eager against 205 ms as frozen bf16 graphs
 (``benchmarks/bench_scsrdm.py --bf16 on --against-fp32``), and frozen float32 graphs (the same
 results as eager) took 134 ms against 141 ms eager (``--against-fp32``), where an earlier host had favoured bf16 and found
-float32 frozen graphs slower. So ``auto`` takes bf16 with AMX and otherwise times a few
-interleaved passes of each candidate on a synthetic frame, once per process and model
-architecture.
+float32 frozen graphs slower. onnxruntime ran the same host's unguided pass in 110 ms
+against 170 ms for torch (:mod:`spic.diffusion.onnx_unet`). So ``auto`` takes bf16 for guided
+passes with AMX, and otherwise times a few interleaved passes of each candidate on a
+synthetic frame, once per process and model architecture.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ PROBE_SIZE = (368, 480)
 #: Interleaved rounds of one pass per candidate, after one warm-up pass each (which traces
 #: the frozen graphs).
 ROUNDS = 3
-#: The ways to run the U-Net: name -> (bf16, frozen).
-CANDIDATES = {"float32": (False, False), "float32 frozen graphs": (False, True),
-              "bf16 frozen graphs": (True, True)}
+#: The ways to run the U-Net: name -> (bf16, frozen, onnx); onnxruntime for unguided passes.
+CANDIDATES = {"float32": (False, False, False), "float32 frozen graphs": (False, True, False),
+              "bf16 frozen graphs": (True, True, False), "onnxruntime": (False, False, True)}
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class PrecisionChoice:
     def frozen(self) -> bool:
         return CANDIDATES[self.name][1]
 
+    @property
+    def onnx(self) -> bool:
+        return CANDIDATES[self.name][2]
+
     def describe(self) -> str:
         timing = ", ".join(f"{k} {v:.0f} ms" for k, v in self.median_ms.items())
         return f"{self.name} ({self.reason}{': ' + timing if timing else ''})"
@@ -63,28 +68,29 @@ _MEASURED: dict[tuple, PrecisionChoice] = {}
 
 
 def _pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, name: str) -> SCSRDMPipeline:
-    bf16, frozen = CANDIDATES[name]
-    return SCSRDMPipeline(model, schedule, bf16=bf16, frozen=frozen)
+    bf16, frozen, onnx = CANDIDATES[name]
+    return SCSRDMPipeline(model, schedule, bf16=bf16, frozen=frozen, onnx=onnx)
 
 
 def fastest_pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool | None,
                      sampling: SamplingConfig) -> tuple[SCSRDMPipeline, PrecisionChoice]:
     """A pipeline for ``model``: bf16 frozen graphs or float32 eager when ``bf16`` is
     True/False, or, with ``None`` (``auto``), the fastest way on this CPU for ``sampling``'s
-    kind of pass."""
+    kind of pass: guided passes take bf16 with AMX untimed, everything else is timed."""
     if bf16 is not None:
         choice = PrecisionChoice("bf16 frozen graphs" if bf16 else "float32", "requested")
         return _pipeline(model, schedule, choice.name), choice
-    if torch.cpu._is_amx_tile_supported():
+    guided = sampling.guidance_scale != 1.0
+    if guided and torch.cpu._is_amx_tile_supported():  # unguided: onnxruntime may still win
         choice = PrecisionChoice("bf16 frozen graphs", "AMX")
         return _pipeline(model, schedule, choice.name), choice
-    guided = sampling.guidance_scale != 1.0
     key = (json.dumps(model.config.to_dict(), sort_keys=True), torch.get_num_threads(), guided)
     if key in _MEASURED:
         choice = _MEASURED[key]
         return _pipeline(model, schedule, choice.name), choice
-    names = [n for n in CANDIDATES  # bf16 without bf16 instructions is emulated: slow
-             if torch.cpu._is_avx512_bf16_supported() or not CANDIDATES[n][0]]
+    bf16_ok = torch.cpu._is_avx512_bf16_supported()  # without it bf16 is emulated: slow
+    names = [n for n, (bf16, _, onnx) in CANDIDATES.items()
+             if (bf16_ok or not bf16) and not (onnx and guided)]
     candidates = {name: _pipeline(model, schedule, name) for name in names}
     times = _time_passes(candidates, SamplingConfig(num_steps=1,
                                                     guidance_scale=sampling.guidance_scale))

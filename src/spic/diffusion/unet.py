@@ -98,6 +98,8 @@ def class_fractions(labels: torch.Tensor, num_classes: int, factor: int) -> torc
     b, height, width = labels.shape
     if height % factor or width % factor:
         raise ValueError(f"map {width}x{height} is not a multiple of {factor}")
+    if torch.onnx.is_in_onnx_export():  # ONNX has no bincount: the same shares by pooling
+        return F.avg_pool2d(one_hot_labels(labels, num_classes), factor)
     h, w, bins = height // factor, width // factor, num_classes + 1  # the last bin: void
     classes = torch.where((labels >= 0) & (labels < num_classes), labels.long(), num_classes)
     block = torch.arange(b * h * w, device=labels.device).view(b, h, 1, w, 1) * bins

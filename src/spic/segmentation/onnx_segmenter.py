@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from spic.labelsets import LabelSet, get_label_set
+from spic.runtime import cpu_session
 from spic.segmentation.base import MAX_PIXELS, Segmenter, check_frame
 
 
@@ -69,18 +70,6 @@ class Sidecar:
             v = max(v, lo)
             return max(self.multiple_of, int(round(v / self.multiple_of)) * self.multiple_of)
         return fit(width, self.min_width), fit(height, self.min_height)
-
-
-def cpu_session(model: str | bytes, threads: int = 2, spinning: bool = False):
-    """An onnxruntime CPU session; ``spinning=False`` idles waiting threads (shared CPUs)."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = int(threads)
-    opts.inter_op_num_threads = 1
-    if not spinning:
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -40,7 +40,7 @@ class SpicSegmenter(Segmenter):
         self.runtime = runtime
         self.session = None
         if runtime == "onnxruntime":
-            from spic.segmentation.onnx_segmenter import cpu_session
+            from spic.runtime import cpu_session
 
             graph = shipped_onnx(self.weights) or onnx_bytes(self.model)
             self.session = cpu_session(graph, threads or 1)
