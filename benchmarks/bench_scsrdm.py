@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast [--threads 2 --frames 20]
     .venv/bin/python benchmarks/bench_scsrdm.py --mode quality --frames 5
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --batch 4   # + N frames per pass
-    .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --against-autocast  # A/B, interleaved
-    .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --bf16 on --against-fp32
+    .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --against float32  # A/B, interleaved
+    .venv/bin/python benchmarks/bench_scsrdm.py --precision onnxruntime-int8 --against onnxruntime
 
 Quality (judge mIoU, LPIPS, PSNR, coarse consistency) is measured by ``spic eval``
 (``--ssm gt`` for the paper's setting); see docs/scsrdm.md.
@@ -23,6 +23,7 @@ from pathlib import Path
 import spic  # noqa: F401  (first: sets OpenMP's wait policy before torch loads)
 import numpy as np
 
+from spic.diffusion.precision import PRECISIONS
 from spic.runtime import set_torch_threads
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,8 +54,8 @@ def speed(args: argparse.Namespace) -> dict:
     base_rss = _rss_mib()
     options = {k: v for k, v in (("steps", args.steps), ("guidance_scale", args.guidance),
                                   ("eta", args.eta), ("weights", args.weights)) if v is not None}
-    recon = ScsrdmReconstructor(mode=args.mode, bf16=args.bf16, consistency=args.consistency,
-                                **options)
+    recon = ScsrdmReconstructor(mode=args.mode, precision=args.precision,
+                                consistency=args.consistency, **options)
     pipeline, model = recon.pipeline, recon.pipeline.model
     t0 = time.perf_counter()
     recon.reconstruct(coarse, labels, CAMVID11, 4)  # warm-up (traces the frozen graphs)
@@ -81,16 +82,14 @@ def speed(args: argparse.Namespace) -> dict:
         batched = {"batch": args.batch, "batched_median_ms_per_frame":
                    round(1000 * float(np.median(batch_times)) / args.batch, 1)}
     against = {}
-    for other in ("autocast", "fp32"):
-        if getattr(args, f"against_{other}"):
-            against.update(_against(recon, coarse, labels, args, other))
+    for other in args.against:
+        against.update(_against(recon, coarse, labels, args, other))
     return {
         "mode": args.mode, "frame": f"{rgb.shape[1]}x{rgb.shape[0]}", "threads": args.threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         **{k: v for k, v in asdict(recon.sampling).items() if k != "seed"},
-        "consistency": recon.consistency, "bf16": recon.pipeline.bf16,
-        "frozen": recon.pipeline.frozen,
-        "precision": recon.precision.describe(), "frames": args.frames,
+        "consistency": recon.consistency, "precision": recon.precision.describe(),
+        "frames": args.frames,
         **counted,
         "median_ms": round(1000 * float(np.median(times)), 1),
         "p90_ms": round(1000 * float(np.percentile(times, 90)), 1),
@@ -103,21 +102,22 @@ def speed(args: argparse.Namespace) -> dict:
 def _against(recon, coarse: np.ndarray, labels: np.ndarray, args: argparse.Namespace,
              other: str) -> dict:
     """The measured path against ``other``, interleaved in rounds of 5 frames so that both
-    see the same host: ``autocast`` (float32 weights under bf16 autocast, eager: the path
-    before frozen graphs) or ``fp32`` (float32 weights, eager: the path without bf16)."""
+    see the same host: a precision (``spic.diffusion.precision``) or ``bf16-autocast``
+    (float32 weights under bf16 autocast, eager: the path before frozen graphs)."""
     import torch
 
     from spic.labelsets import CAMVID11
     from spic.reconstruction.scsrdm import ScsrdmReconstructor
 
-    eager = ScsrdmReconstructor(mode=args.mode, bf16=False, weights=args.weights)
+    autocast = other == "bf16-autocast"
+    alternative = ScsrdmReconstructor(mode=args.mode, weights=args.weights,
+                                      precision="float32" if autocast else other)
 
     def run_other() -> np.ndarray:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=other == "autocast"):
-            return eager.reconstruct(coarse, labels, CAMVID11, 4)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            return alternative.reconstruct(coarse, labels, CAMVID11, 4)
 
-    name = {"autocast": "bf16 autocast, eager", "fp32": "fp32, eager"}[other]
-    paths = {"measured": lambda: recon.reconstruct(coarse, labels, CAMVID11, 4), name: run_other}
+    paths = {"measured": lambda: recon.reconstruct(coarse, labels, CAMVID11, 4), other: run_other}
     outputs = {key: run() for key, run in paths.items()}  # also the warm-up
     times: dict[str, list[float]] = {key: [] for key in paths}
     for _ in range(max(1, args.frames // 5)):
@@ -126,7 +126,7 @@ def _against(recon, coarse: np.ndarray, labels: np.ndarray, args: argparse.Names
                 t0 = time.perf_counter()
                 run()
                 times[key].append(time.perf_counter() - t0)
-    diff = np.abs(outputs["measured"].astype(int) - outputs[name]).mean()
+    diff = np.abs(outputs["measured"].astype(int) - outputs[other]).mean()
     return {f"against_{other}": {
         "median_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items()},
         "frames_each": len(times["measured"]), "mean_abs_diff_grey_levels": round(float(diff), 3)}}
@@ -144,15 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guidance", type=float)
     parser.add_argument("--eta", type=float)
     parser.add_argument("--consistency", choices=("none", "project"), default="none")
-    parser.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
-                        help="on: bf16 frozen graphs, off: float32 eager, auto: the fastest "
-                             "way on this CPU (spic.diffusion.precision)")
-    parser.add_argument("--against-autocast", action="store_true",
-                        help="also time the path before frozen graphs (bf16 autocast), interleaved")
-    parser.add_argument("--against-fp32", action="store_true",
-                        help="also time float32 weights, eager (no bf16), interleaved")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="how the U-Net runs (spic.diffusion.precision; auto: the fastest "
+                             "way on this CPU)")
+    parser.add_argument("--against", action="append", default=[],
+                        choices=[*PRECISIONS[1:], "bf16-autocast"],
+                        help="also time this way, interleaved (repeatable; bf16-autocast: the "
+                             "path before frozen graphs)")
     args = parser.parse_args(argv)
-    args.bf16 = {"on": True, "off": False}.get(args.bf16, "auto")
     print(json.dumps(speed(args), indent=2))
     return 0
 

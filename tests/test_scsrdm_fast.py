@@ -72,7 +72,7 @@ def test_student_checkpoint_round_trip(student_dir, tmp_path):
 
 def test_fast_mode_calls_the_unet_once_per_frame(student_dir):
     folder, _ = student_dir
-    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, precision="float32")
     assert recon.sampling == SAMPLING_MODES["fast"]
     model = recon.pipeline.model
     calls = {"encoder": [], "decoder": []}
@@ -89,8 +89,8 @@ def test_fast_mode_calls_the_unet_once_per_frame(student_dir):
 def test_bf16_fast_mode_runs_frozen_graphs_once_per_frame(student_dir):
     """Hooks do not fire inside frozen graphs: the pipeline's count is the evidence there."""
     folder, _ = student_dir
-    exact = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
-    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=True)
+    exact = ScsrdmReconstructor(mode="fast", weights=folder, precision="float32")
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, precision="bf16-frozen")
     coarse, labels = scene()
     outs = [recon.reconstruct(coarse, labels, CAMVID11, 4) for _ in range(3)]
     assert recon.pipeline.decoder_passes == 3
@@ -101,7 +101,7 @@ def test_bf16_fast_mode_runs_frozen_graphs_once_per_frame(student_dir):
 
 def test_a_batch_runs_each_frame_size_in_one_pass_and_matches_single_frames(student_dir):
     folder, _ = student_dir
-    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, precision="float32")
     passes = []
     recon.pipeline.model.stem.register_forward_hook(lambda m, a, o: passes.append(a[0].shape[0]))
     small, large = [scene(48, 64), scene(48, 64)], scene(64, 80)
@@ -119,7 +119,7 @@ def test_a_batch_runs_each_frame_size_in_one_pass_and_matches_single_frames(stud
 
 def test_fast_mode_is_the_students_one_step(student_dir):
     folder, student = student_dir
-    recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False)
+    recon = ScsrdmReconstructor(mode="fast", weights=folder, precision="float32")
     coarse, labels = scene()
     up = upscale_to(coarse, 64, 48, 4)
     x = torch.from_numpy(up).permute(2, 0, 1)[None].float() / 127.5 - 1
@@ -136,7 +136,7 @@ def test_residual_scale_moves_the_sample_towards_the_upsampled_coarse_image(stud
     up = upscale_to(coarse, 64, 48, 4).astype(float)
 
     def sample(scale: float) -> np.ndarray:
-        recon = ScsrdmReconstructor(mode="fast", weights=folder, bf16=False,
+        recon = ScsrdmReconstructor(mode="fast", weights=folder, precision="float32",
                                     residual_scale=scale)
         return recon.reconstruct(coarse, labels, CAMVID11, 4).astype(float)
 
@@ -153,8 +153,8 @@ def test_fixed_seed_is_deterministic_in_both_modes(student_dir):
     coarse, labels = scene()
     for options in ({"mode": "fast", "weights": folder},
                     {"mode": "quality", "steps": 3, "seed": 7}):
-        a = ScsrdmReconstructor(bf16=False, **options).reconstruct(coarse, labels, CAMVID11, 4)
-        b = ScsrdmReconstructor(bf16=False, **options).reconstruct(coarse, labels, CAMVID11, 4)
+        a = ScsrdmReconstructor(precision="float32", **options).reconstruct(coarse, labels, CAMVID11, 4)
+        b = ScsrdmReconstructor(precision="float32", **options).reconstruct(coarse, labels, CAMVID11, 4)
         assert np.array_equal(a, b), options
 
 

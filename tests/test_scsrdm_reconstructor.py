@@ -8,6 +8,7 @@ import torch
 
 from spic.diffusion import precision as precision_module
 from spic.diffusion.pipeline import SCSRDMPipeline
+from spic.diffusion.quantize import INT8_FILE
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import area_downscale
 from spic.labelsets import CAMVID11, CITYSCAPES19
@@ -72,11 +73,12 @@ def test_knows_the_coarse_codec_it_was_trained_on(recon):
 
 
 def test_string_options_from_ros_parameters_are_coerced():
-    recon = ScsrdmReconstructor(steps="2", guidance_scale="1.5", bf16="false", t_start="100")
+    recon = ScsrdmReconstructor(steps="2", guidance_scale="1.5", precision="float32",
+                                t_start="100")
     assert recon.sampling.num_steps == 2 and recon.sampling.guidance_scale == 1.5
     assert recon.pipeline.bf16 is False and recon.sampling.t_start == 100
     with pytest.raises(ValueError):
-        ScsrdmReconstructor(bf16="maybe")
+        ScsrdmReconstructor(precision="float16")
     assert recon.precision.reason == "requested"
     with pytest.raises(ValueError):
         ScsrdmReconstructor(start="warm")
@@ -86,12 +88,15 @@ def test_fast_mode_takes_the_fastest_of_timed_passes(monkeypatch):
     monkeypatch.setattr(precision_module, "_MEASURED", {})
     auto = ScsrdmReconstructor(mode="fast")
     choice = auto.precision
-    assert (auto.pipeline.bf16, auto.pipeline.frozen) == (choice.bf16, choice.frozen)
-    assert (auto.pipeline.onnx_unet is not None) == choice.onnx
+    way = choice.runtime
+    assert (auto.pipeline.bf16, auto.pipeline.frozen) == (way.bf16, way.frozen)
+    assert (auto.pipeline.onnx_unet is not None) == way.onnx
     assert auto.pipeline.decoder_passes == 0  # timing passes are not counted as the caller's
-    timed = {"float32", "float32 frozen graphs", "onnxruntime"}  # fast: unguided, always timed
+    timed = {"float32", "float32-frozen", "onnxruntime"}  # fast: unguided, always timed
+    if (MODE_WEIGHTS["fast"] / INT8_FILE).exists():
+        timed.add("onnxruntime-int8")
     if torch.cpu._is_avx512_bf16_supported():
-        timed.add("bf16 frozen graphs")
+        timed.add("bf16-frozen")
     assert choice.reason == "measured" and set(choice.median_ms) == timed
     assert choice.median_ms[choice.name] == min(choice.median_ms.values())
     assert ScsrdmReconstructor(mode="fast").precision is choice  # timed once per process
@@ -106,15 +111,15 @@ def test_guided_sampling_never_times_or_takes_onnxruntime(monkeypatch):
     guided = ScsrdmReconstructor(mode="fast", guidance_scale=2.0)
     assert guided.pipeline.onnx_unet is None
     if torch.cpu._is_amx_tile_supported():
-        assert guided.precision.name == "bf16 frozen graphs" and guided.precision.reason == "AMX"
+        assert guided.precision.name == "bf16-frozen" and guided.precision.reason == "AMX"
     else:
-        assert "onnxruntime" not in guided.precision.median_ms
+        assert not {"onnxruntime", "onnxruntime-int8"} & set(guided.precision.median_ms)
 
 
 def test_float32_frozen_graphs_give_the_eager_result():
     coarse, labels = scene(64, 96)
-    eager = ScsrdmReconstructor(mode="fast", bf16=False)
-    frozen = ScsrdmReconstructor(mode="fast", bf16=False)
+    eager = ScsrdmReconstructor(mode="fast", precision="float32")
+    frozen = ScsrdmReconstructor(mode="fast", precision="float32")
     frozen.pipeline = SCSRDMPipeline(frozen.pipeline.model, frozen.pipeline.schedule,
                                      frozen=True)
     assert frozen.pipeline.frozen and not frozen.pipeline.bf16

@@ -117,7 +117,7 @@ def test_embedded_weights_ship_their_onnx_graph_hash_checked(tmp_path):
     with torch.no_grad():
         next(model.parameters()).add_(0.5)  # retrained weights, stale graph
     save_model(model, folder)
-    with pytest.raises(CheckpointError, match="not exported from these weights"):
+    with pytest.raises(CheckpointError, match="not made from these weights"):
         SpicSegmenter(folder)
     (folder / ONNX_FILE).unlink()  # a folder without a graph is exported at load
     assert SpicSegmenter(folder).segment(frame).shape == (64, 96)

@@ -1,15 +1,16 @@
-"""How the U-Net runs fastest on this CPU: float32 eager, float32 frozen graphs, bfloat16
-frozen graphs or (unguided passes) one float32 onnxruntime graph.
+"""How the U-Net runs: float32 eager, float32 or bfloat16 frozen graphs, or (unguided passes)
+one onnxruntime graph, float32 or int8; ``auto`` picks the fastest on this CPU.
 
 bf16 pays where the CPU multiplies bfloat16 matrices in hardware (AMX). Elsewhere the answer
 changes from host to host: on one 2-core host with AVX512-BF16 but no AMX a 480x360
 fast-mode frame took 185 ms in float32 eager against 205 ms as frozen bf16 graphs
-(``benchmarks/bench_scsrdm.py --bf16 on --against-fp32``), and frozen float32 graphs (the same
-results as eager) took 134 ms against 141 ms eager (``--against-fp32``), where an earlier host had favoured bf16 and found
-float32 frozen graphs slower. onnxruntime ran the same host's unguided pass in 110 ms
-against 170 ms for torch (:mod:`spic.diffusion.onnx_unet`). So ``auto`` takes bf16 for guided
-passes with AMX, and otherwise times a few interleaved passes of each candidate on a
-synthetic frame, once per process and model architecture.
+(``benchmarks/bench_scsrdm.py --precision bf16-frozen --against-fp32``), and frozen float32
+graphs (the same results as eager) took 134 ms against 141 ms eager, where an earlier host had
+favoured bf16 and found float32 frozen graphs slower. onnxruntime ran the same host's
+unguided pass in 110 ms against 170 ms for torch (:mod:`spic.diffusion.onnx_unet`). So
+``auto`` takes bf16 for guided passes with AMX, and otherwise times a few interleaved passes
+of each candidate on a synthetic frame, once per process and model architecture. The int8
+graph (:mod:`spic.diffusion.quantize`) is a candidate only where the weights ship one.
 """
 
 from __future__ import annotations
@@ -31,9 +32,23 @@ PROBE_SIZE = (368, 480)
 #: Interleaved rounds of one pass per candidate, after one warm-up pass each (which traces
 #: the frozen graphs).
 ROUNDS = 3
-#: The ways to run the U-Net: name -> (bf16, frozen, onnx); onnxruntime for unguided passes.
-CANDIDATES = {"float32": (False, False, False), "float32 frozen graphs": (False, True, False),
-              "bf16 frozen graphs": (True, True, False), "onnxruntime": (False, False, True)}
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One way to run the U-Net; ``onnx`` ways make unguided passes only."""
+
+    bf16: bool = False
+    frozen: bool = False
+    onnx: bool = False
+    int8: bool = False
+
+
+#: The ways to run the U-Net, by the name the ``precision`` option takes.
+CANDIDATES = {"float32": Runtime(), "float32-frozen": Runtime(frozen=True),
+              "bf16-frozen": Runtime(bf16=True, frozen=True), "onnxruntime": Runtime(onnx=True),
+              "onnxruntime-int8": Runtime(onnx=True, int8=True)}
+PRECISIONS = ("auto", *CANDIDATES)
 
 
 @dataclass(frozen=True)
@@ -46,52 +61,58 @@ class PrecisionChoice:
     median_ms: dict[str, float] = field(default_factory=dict)
 
     @property
-    def bf16(self) -> bool:
-        return CANDIDATES[self.name][0]
-
-    @property
-    def frozen(self) -> bool:
-        return CANDIDATES[self.name][1]
-
-    @property
-    def onnx(self) -> bool:
-        return CANDIDATES[self.name][2]
+    def runtime(self) -> Runtime:
+        return CANDIDATES[self.name]
 
     def describe(self) -> str:
         timing = ", ".join(f"{k} {v:.0f} ms" for k, v in self.median_ms.items())
         return f"{self.name} ({self.reason}{': ' + timing if timing else ''})"
 
 
-#: Measured choices of this process, by (architecture, threads, guided): a second
-#: reconstructor of the same model does not time again.
+#: Measured choices of this process, by (architecture, threads, guided, int8 graph): a
+#: second reconstructor of the same model does not time again.
 _MEASURED: dict[tuple, PrecisionChoice] = {}
 
 
-def _pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, name: str) -> SCSRDMPipeline:
-    bf16, frozen, onnx = CANDIDATES[name]
-    return SCSRDMPipeline(model, schedule, bf16=bf16, frozen=frozen, onnx=onnx)
+def _pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, name: str,
+              int8_graph: bytes | None) -> SCSRDMPipeline:
+    way = CANDIDATES[name]
+    return SCSRDMPipeline(model, schedule, bf16=way.bf16, frozen=way.frozen, onnx=way.onnx,
+                          onnx_graph=int8_graph if way.int8 else None)
 
 
-def fastest_pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool | None,
-                     sampling: SamplingConfig) -> tuple[SCSRDMPipeline, PrecisionChoice]:
-    """A pipeline for ``model``: bf16 frozen graphs or float32 eager when ``bf16`` is
-    True/False, or, with ``None`` (``auto``), the fastest way on this CPU for ``sampling``'s
-    kind of pass: guided passes take bf16 with AMX untimed, everything else is timed."""
-    if bf16 is not None:
-        choice = PrecisionChoice("bf16 frozen graphs" if bf16 else "float32", "requested")
-        return _pipeline(model, schedule, choice.name), choice
+def fastest_pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, precision: str,
+                     sampling: SamplingConfig, int8_graph: bytes | None = None
+                     ) -> tuple[SCSRDMPipeline, PrecisionChoice]:
+    """A pipeline for ``model`` running the way ``precision`` names (:data:`PRECISIONS`), or,
+    with ``auto``, the fastest way on this CPU for ``sampling``'s kind of pass: guided passes
+    take bf16 with AMX untimed, everything else is timed. ``int8_graph``: the weights' int8
+    onnxruntime graph, if they ship one."""
     guided = sampling.guidance_scale != 1.0
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        way = CANDIDATES[precision]
+        if way.onnx and guided:
+            raise ValueError(f"precision {precision} makes unguided passes only (guidance 1)")
+        if way.int8 and int8_graph is None:
+            raise ValueError("no int8 graph for this sampling: the weights ship none (spic "
+                             "quantize-decoder), or sampling is not the fast mode's pass")
+        return _pipeline(model, schedule, precision, int8_graph), PrecisionChoice(precision,
+                                                                                 "requested")
     if guided and torch.cpu._is_amx_tile_supported():  # unguided: onnxruntime may still win
-        choice = PrecisionChoice("bf16 frozen graphs", "AMX")
-        return _pipeline(model, schedule, choice.name), choice
-    key = (json.dumps(model.config.to_dict(), sort_keys=True), torch.get_num_threads(), guided)
+        choice = PrecisionChoice("bf16-frozen", "AMX")
+        return _pipeline(model, schedule, choice.name, None), choice
+    key = (json.dumps(model.config.to_dict(), sort_keys=True), torch.get_num_threads(), guided,
+           int8_graph is not None)
     if key in _MEASURED:
         choice = _MEASURED[key]
-        return _pipeline(model, schedule, choice.name), choice
+        return _pipeline(model, schedule, choice.name, int8_graph), choice
     bf16_ok = torch.cpu._is_avx512_bf16_supported()  # without it bf16 is emulated: slow
-    names = [n for n, (bf16, _, onnx) in CANDIDATES.items()
-             if (bf16_ok or not bf16) and not (onnx and guided)]
-    candidates = {name: _pipeline(model, schedule, name) for name in names}
+    names = [name for name, way in CANDIDATES.items()
+             if (bf16_ok or not way.bf16) and not (way.onnx and guided)
+             and (int8_graph is not None or not way.int8)]
+    candidates = {name: _pipeline(model, schedule, name, int8_graph) for name in names}
     times = _time_passes(candidates, SamplingConfig(num_steps=1,
                                                     guidance_scale=sampling.guidance_scale))
     median = {name: round(1000 * statistics.median(t), 1) for name, t in times.items()}

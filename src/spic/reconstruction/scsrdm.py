@@ -13,7 +13,8 @@ from spic.codecs.base import DEFAULT_MAX_PIXELS
 from spic.diffusion.checkpoint import load_model
 from spic.diffusion.consistency import project_to_coarse
 from spic.diffusion.pipeline import SAMPLING_MODES
-from spic.diffusion.precision import fastest_pipeline
+from spic.diffusion.precision import PRECISIONS, fastest_pipeline
+from spic.diffusion.quantize import calibrated_for, shipped_int8
 from spic.diffusion.schedulers import NoiseSchedule
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import coarse_size, upscale_to
@@ -46,10 +47,13 @@ class ScsrdmReconstructor(Reconstructor):
 
     ``weights``: a model folder instead of the mode's. ``threads``: torch's intra-op threads
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
-    ``bf16``: true runs bfloat16 weights as frozen graphs (``FrozenUNet``), false float32
-    eager; ``"auto"`` (default): bf16 with AMX, otherwise the fastest of float32, float32 frozen
-    graphs and bf16 frozen graphs in a few timed passes
-    (:func:`~spic.diffusion.precision.fastest_pipeline`; ``precision`` says what was chosen, why).
+    ``precision``: how the U-Net runs (:data:`~spic.diffusion.precision.PRECISIONS`):
+    ``float32`` (eager), ``float32-frozen`` / ``bf16-frozen`` (frozen graphs, ``FrozenUNet``),
+    ``onnxruntime`` / ``onnxruntime-int8`` (one graph per unguided pass; int8 where the weights
+    ship ``model.int8.onnx``), or ``auto`` (default): bf16 for guided passes with AMX, otherwise
+    the fastest candidate in a few timed passes
+    (:func:`~spic.diffusion.precision.fastest_pipeline`; the attribute ``precision`` says what
+    was chosen and why).
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
     ``max_pixels``: larger frames raise ``ImageTooLargeError`` (activations grow linearly with
     the frame, ~0.7 GB per megapixel).
@@ -64,7 +68,7 @@ class ScsrdmReconstructor(Reconstructor):
                  guidance_scale: float | None = None, sampler: str | None = None,
                  seed: int | None = None, eta: float | None = None,
                  residual_scale: float | None = None, threads: int | None = None,
-                 bf16: bool | str = "auto", consistency: str = "none",
+                 precision: str = "auto", consistency: str = "none",
                  max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         # Options may arrive as strings (ROS parameters, KEY=VALUE lists): coerce them.
         mode = str(mode)
@@ -82,8 +86,12 @@ class ScsrdmReconstructor(Reconstructor):
                  "eta": _maybe(float, eta), "residual_scale": _maybe(float, residual_scale)}
         self.sampling = replace(base, **{k: v for k, v in given.items() if v is not None})
         self.sampling.validate(self.card.schedule.num_train_timesteps)
-        self.pipeline, self.precision = fastest_pipeline(model, NoiseSchedule(self.card.schedule),
-                                                         _bf16(bf16), self.sampling)
+        if str(precision) not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        folder = weights or MODE_WEIGHTS[mode]
+        int8 = shipped_int8(folder) if calibrated_for(self.sampling) else None
+        self.pipeline, self.precision = fastest_pipeline(
+            model, NoiseSchedule(self.card.schedule), str(precision), self.sampling, int8)
         self.max_pixels = int(max_pixels)
 
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
@@ -181,20 +189,3 @@ def quality(**options) -> ScsrdmReconstructor:
 
 def _maybe(kind, value):
     return None if value is None else kind(value)
-
-
-def _bf16(value: bool | str | int) -> bool | None:
-    """The ``bf16`` option: a boolean, or ``auto`` (None: the faster on this CPU)."""
-    if isinstance(value, str) and value.strip().lower() == "auto":
-        return None
-    return _flag(value)
-
-
-def _flag(value: bool | str | int) -> bool:
-    """A boolean option given as bool, 0/1 or a word (true/false, yes/no, on/off)."""
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
-            raise ValueError(f"expected a boolean, got {value!r}")
-        return word in ("true", "yes", "on", "1")
-    return bool(value)

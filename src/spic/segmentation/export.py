@@ -3,7 +3,6 @@ read, or as the graph shipped inside a weights folder, hash-checked against its 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import warnings
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from spic.graph_manifest import StaleGraphError, verified_graph, write_graph
 from spic.labelsets import get_label_set
 from spic.segmentation.checkpoint import CONFIG_FILE, MODEL_FILE, CheckpointError, load_model
 from spic.segmentation.spic_net import SpicSegNet
@@ -23,7 +23,7 @@ OPSET = 17
 #: The graph shipped beside ``model.safetensors`` (start-up then skips the export) and the
 #: manifest tying it to the exact weights and config it was exported from.
 ONNX_FILE = "model.onnx"
-ONNX_MANIFEST = "model.onnx.json"
+SOURCES = (MODEL_FILE, CONFIG_FILE)
 
 
 def sidecar_for(model_config: dict, onnx_name: str) -> dict:
@@ -73,40 +73,17 @@ def export_onnx(output: str | Path, weights: str | Path | None = None) -> tuple[
     return output, sidecar
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_shipped_onnx(folder: str | Path) -> Path:
     """Export the weights in ``folder`` to ``folder/model.onnx`` with its hash manifest."""
-    folder = Path(folder)
-    graph = onnx_bytes(load_model(folder))
-    (folder / ONNX_FILE).write_bytes(graph)
-    manifest = {"onnx_sha256": hashlib.sha256(graph).hexdigest(),
-                "exported_from": {MODEL_FILE: _sha256(folder / MODEL_FILE),
-                                  CONFIG_FILE: _sha256(folder / CONFIG_FILE)},
-                "opset": OPSET, "exporter": f"torch {torch.__version__} torch.onnx.export"}
-    (folder / ONNX_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    return folder / ONNX_FILE
+    return write_graph(folder, ONNX_FILE, onnx_bytes(load_model(folder)), SOURCES, opset=OPSET,
+                       exporter=f"torch {torch.__version__} torch.onnx.export")
 
 
 def shipped_onnx(folder: str | Path) -> bytes | None:
     """The ONNX graph shipped in ``folder`` after checking it was exported from exactly these
     weights and config; None when the folder ships none (it is then exported at load)."""
-    folder = Path(folder)
-    if not (folder / ONNX_FILE).exists():
-        return None
     try:
-        manifest = json.loads((folder / ONNX_MANIFEST).read_text())
-        expected = {ONNX_FILE: manifest["onnx_sha256"], **manifest["exported_from"]}
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{folder / ONNX_FILE} has no readable {ONNX_MANIFEST}: {exc}") from exc
-    graph = (folder / ONNX_FILE).read_bytes()
-    actual = {ONNX_FILE: hashlib.sha256(graph).hexdigest(),
-              **{name: _sha256(folder / name) for name in (MODEL_FILE, CONFIG_FILE)}}
-    stale = sorted(name for name in actual if actual[name] != expected.get(name))
-    if stale:
-        raise CheckpointError(f"{folder / ONNX_FILE} was not exported from these weights "
-                              f"({', '.join(stale)} differ from {ONNX_MANIFEST}); re-export with "
-                              f"`spic export-segmenter --weights {folder} --as-weights -o {folder}`")
-    return graph
+        return verified_graph(folder, ONNX_FILE, SOURCES,
+                              f"spic export-segmenter --weights {folder} --as-weights -o {folder}")
+    except StaleGraphError as exc:
+        raise CheckpointError(str(exc)) from exc
