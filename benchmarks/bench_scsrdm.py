@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_scsrdm.py --mode quality --frames 5
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --batch 4   # + N frames per pass
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --against float32  # A/B, interleaved
-    .venv/bin/python benchmarks/bench_scsrdm.py --precision onnxruntime-int8 --against onnxruntime
+    .venv/bin/python benchmarks/bench_scsrdm.py --precision bf16-frozen --against float32
 
 Quality (judge mIoU, LPIPS, PSNR, coarse consistency) is measured by ``spic eval``
 (``--ssm gt`` for the paper's setting); see docs/scsrdm.md.

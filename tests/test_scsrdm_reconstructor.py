@@ -8,7 +8,6 @@ import torch
 
 from spic.diffusion import precision as precision_module
 from spic.diffusion.pipeline import SCSRDMPipeline
-from spic.diffusion.quantize import INT8_FILE
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import area_downscale
 from spic.labelsets import CAMVID11, CITYSCAPES19
@@ -93,8 +92,6 @@ def test_fast_mode_takes_the_fastest_of_timed_passes(monkeypatch):
     assert (auto.pipeline.onnx_unet is not None) == way.onnx
     assert auto.pipeline.decoder_passes == 0  # timing passes are not counted as the caller's
     timed = {"float32", "float32-frozen", "onnxruntime"}  # fast: unguided, always timed
-    if (MODE_WEIGHTS["fast"] / INT8_FILE).exists():
-        timed.add("onnxruntime-int8")
     if torch.cpu._is_avx512_bf16_supported():
         timed.add("bf16-frozen")
     assert choice.reason == "measured" and set(choice.median_ms) == timed
@@ -113,7 +110,7 @@ def test_guided_sampling_never_times_or_takes_onnxruntime(monkeypatch):
     if torch.cpu._is_amx_tile_supported():
         assert guided.precision.name == "bf16-frozen" and guided.precision.reason == "AMX"
     else:
-        assert not {"onnxruntime", "onnxruntime-int8"} & set(guided.precision.median_ms)
+        assert "onnxruntime" not in guided.precision.median_ms
 
 
 def test_float32_frozen_graphs_give_the_eager_result():

@@ -1,7 +1,7 @@
 """ONNX graphs shipped beside the weights they were made from, tied to them by a manifest.
 
-A weights folder may carry a runtime graph (``model.onnx``, ``model.int8.onnx``) so that
-start-up skips the export or the calibration. Its manifest (``<graph>.json``) records the
+A weights folder may carry a runtime graph (the segmenter's ``model.onnx``) so that start-up
+skips the export. Its manifest (``<graph>.json``) records the
 graph's SHA-256 and those of the files it was made from; a graph whose weights have changed
 since is refused, never used.
 """

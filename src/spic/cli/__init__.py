@@ -23,8 +23,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-decoder": ("spic.cli.train_decoder", "train the SCSRDM diffusion decoder"),
     "distill-decoder": ("spic.cli.distill_decoder",
                         "distil the one-step (fast) SCSRDM from the guided sampler"),
-    "quantize-decoder": ("spic.cli.quantize_decoder",
-                         "the fast SCSRDM's int8 onnxruntime graph, calibrated on CamVid fit"),
     "eval": ("spic.cli.eval", "rate vs. semantic fidelity of SPIC and baseline codecs"),
     "plot": ("spic.cli.plot", "rate-distortion plots and contact sheets from eval results"),
 }

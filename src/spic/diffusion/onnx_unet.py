@@ -53,16 +53,13 @@ def onnx_bytes(unet: SCSRDMUNet) -> bytes:
 
 
 class OnnxUNet:
-    """A float32 :class:`SCSRDMUNet` run by onnxruntime, one whole unguided pass per call:
-    exported from ``unet``, or ``graph`` (one made from it, e.g. its int8 graph)."""
+    """A float32 :class:`SCSRDMUNet` run by onnxruntime, one whole unguided pass per call."""
 
-    def __init__(self, unet: SCSRDMUNet, threads: int | None = None,
-                 graph: bytes | None = None) -> None:
+    def __init__(self, unet: SCSRDMUNet, threads: int | None = None) -> None:
         if unet.dtype != torch.float32:
             raise ValueError(f"onnxruntime runs the float32 U-Net, got {unet.dtype}")
         self.config = unet.config
-        self.session = cpu_session(graph or onnx_bytes(unet.eval()),
-                                   threads or torch.get_num_threads())
+        self.session = cpu_session(onnx_bytes(unet.eval()), threads or torch.get_num_threads())
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor,
                  labels: torch.Tensor) -> torch.Tensor:

@@ -80,16 +80,14 @@ class SCSRDMPipeline:
     (:class:`~spic.diffusion.frozen.FrozenUNet`, the same results; default: with ``bf16``).
     ``bf16``: a copy with bfloat16 weights runs as frozen graphs. ``onnx``: unguided passes run
     as one onnxruntime graph (:class:`~spic.diffusion.onnx_unet.OnnxUNet`; guided sampling is
-    refused): exported from ``model`` (float32), or ``onnx_graph`` (e.g. its int8 graph). Which
-    is fastest depends on the CPU (:mod:`spic.diffusion.precision`); the sampler arithmetic
-    stays float32.
+    refused), exported from ``model``. Which is fastest depends on the CPU
+    (:mod:`spic.diffusion.precision`); the sampler arithmetic stays float32.
     ``decoder_passes`` counts the U-Net decoder passes made (one per step, both guidance
     branches in one pass).
     """
 
     def __init__(self, model: SCSRDMUNet, schedule: NoiseSchedule, bf16: bool = False,
-                 frozen: bool | None = None, onnx: bool = False,
-                 onnx_graph: bytes | None = None) -> None:
+                 frozen: bool | None = None, onnx: bool = False) -> None:
         self.model = model.eval().to(memory_format=torch.channels_last)
         self.schedule = schedule
         self.bf16 = bf16
@@ -98,9 +96,7 @@ class SCSRDMPipeline:
             raise ValueError("bfloat16 weights run as frozen graphs only")
         if onnx and (bf16 or self.frozen):
             raise ValueError("onnxruntime runs the float32 weights: no bf16, no frozen graphs")
-        if onnx_graph is not None and not onnx:
-            raise ValueError("an onnxruntime graph needs onnx=True")
-        self.onnx_unet = OnnxUNet(model, graph=onnx_graph) if onnx else None
+        self.onnx_unet = OnnxUNet(model) if onnx else None
         self.unet: SCSRDMUNet | FrozenUNet = model
         if bf16:  # a bfloat16 copy: ``model`` itself keeps its weights
             self.unet = FrozenUNet(copy.deepcopy(model).to(torch.bfloat16))

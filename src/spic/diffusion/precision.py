@@ -1,5 +1,5 @@
 """How the U-Net runs: float32 eager, float32 or bfloat16 frozen graphs, or (unguided passes)
-one onnxruntime graph, float32 or int8; ``auto`` picks the fastest on this CPU.
+one float32 onnxruntime graph; ``auto`` picks the fastest on this CPU.
 
 bf16 pays where the CPU multiplies bfloat16 matrices in hardware (AMX). Elsewhere the answer
 changes from host to host: on one 2-core host with AVX512-BF16 but no AMX a 480x360
@@ -9,8 +9,11 @@ graphs (the same results as eager) took 134 ms against 141 ms eager, where an ea
 favoured bf16 and found float32 frozen graphs slower. onnxruntime ran the same host's
 unguided pass in 110 ms against 170 ms for torch (:mod:`spic.diffusion.onnx_unet`). So
 ``auto`` takes bf16 for guided passes with AMX, and otherwise times a few interleaved passes
-of each candidate on a synthetic frame, once per process and model architecture. The int8
-graph (:mod:`spic.diffusion.quantize`) is a candidate only where the weights ship one.
+of each candidate on a synthetic frame, once per process and model architecture.
+
+All candidates compute the same float32 model, to within bf16 rounding for ``bf16-frozen``.
+An int8 onnxruntime graph of the fast student was 32 % faster still but lost 3.5-5.5 judge
+mIoU on the selection split, and was refused (``docs/results/scsrdm_int8.md``).
 """
 
 from __future__ import annotations
@@ -41,13 +44,11 @@ class Runtime:
     bf16: bool = False
     frozen: bool = False
     onnx: bool = False
-    int8: bool = False
 
 
 #: The ways to run the U-Net, by the name the ``precision`` option takes.
 CANDIDATES = {"float32": Runtime(), "float32-frozen": Runtime(frozen=True),
-              "bf16-frozen": Runtime(bf16=True, frozen=True), "onnxruntime": Runtime(onnx=True),
-              "onnxruntime-int8": Runtime(onnx=True, int8=True)}
+              "bf16-frozen": Runtime(bf16=True, frozen=True), "onnxruntime": Runtime(onnx=True)}
 PRECISIONS = ("auto", *CANDIDATES)
 
 
@@ -69,25 +70,21 @@ class PrecisionChoice:
         return f"{self.name} ({self.reason}{': ' + timing if timing else ''})"
 
 
-#: Measured choices of this process, by (architecture, threads, guided, int8 graph): a
-#: second reconstructor of the same model does not time again.
+#: Measured choices of this process, by (architecture, threads, guided): a second
+#: reconstructor of the same model does not time again.
 _MEASURED: dict[tuple, PrecisionChoice] = {}
 
 
-def _pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, name: str,
-              int8_graph: bytes | None) -> SCSRDMPipeline:
+def _pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, name: str) -> SCSRDMPipeline:
     way = CANDIDATES[name]
-    return SCSRDMPipeline(model, schedule, bf16=way.bf16, frozen=way.frozen, onnx=way.onnx,
-                          onnx_graph=int8_graph if way.int8 else None)
+    return SCSRDMPipeline(model, schedule, bf16=way.bf16, frozen=way.frozen, onnx=way.onnx)
 
 
 def fastest_pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, precision: str,
-                     sampling: SamplingConfig, int8_graph: bytes | None = None
-                     ) -> tuple[SCSRDMPipeline, PrecisionChoice]:
+                     sampling: SamplingConfig) -> tuple[SCSRDMPipeline, PrecisionChoice]:
     """A pipeline for ``model`` running the way ``precision`` names (:data:`PRECISIONS`), or,
     with ``auto``, the fastest way on this CPU for ``sampling``'s kind of pass: guided passes
-    take bf16 with AMX untimed, everything else is timed. ``int8_graph``: the weights' int8
-    onnxruntime graph, if they ship one."""
+    take bf16 with AMX untimed, everything else is timed."""
     guided = sampling.guidance_scale != 1.0
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -95,24 +92,18 @@ def fastest_pipeline(model: SCSRDMUNet, schedule: NoiseSchedule, precision: str,
         way = CANDIDATES[precision]
         if way.onnx and guided:
             raise ValueError(f"precision {precision} makes unguided passes only (guidance 1)")
-        if way.int8 and int8_graph is None:
-            raise ValueError("no int8 graph for this sampling: the weights ship none (spic "
-                             "quantize-decoder), or sampling is not the fast mode's pass")
-        return _pipeline(model, schedule, precision, int8_graph), PrecisionChoice(precision,
-                                                                                 "requested")
+        return _pipeline(model, schedule, precision), PrecisionChoice(precision, "requested")
     if guided and torch.cpu._is_amx_tile_supported():  # unguided: onnxruntime may still win
         choice = PrecisionChoice("bf16-frozen", "AMX")
-        return _pipeline(model, schedule, choice.name, None), choice
-    key = (json.dumps(model.config.to_dict(), sort_keys=True), torch.get_num_threads(), guided,
-           int8_graph is not None)
+        return _pipeline(model, schedule, choice.name), choice
+    key = (json.dumps(model.config.to_dict(), sort_keys=True), torch.get_num_threads(), guided)
     if key in _MEASURED:
         choice = _MEASURED[key]
-        return _pipeline(model, schedule, choice.name, int8_graph), choice
+        return _pipeline(model, schedule, choice.name), choice
     bf16_ok = torch.cpu._is_avx512_bf16_supported()  # without it bf16 is emulated: slow
     names = [name for name, way in CANDIDATES.items()
-             if (bf16_ok or not way.bf16) and not (way.onnx and guided)
-             and (int8_graph is not None or not way.int8)]
-    candidates = {name: _pipeline(model, schedule, name, int8_graph) for name in names}
+             if (bf16_ok or not way.bf16) and not (way.onnx and guided)]
+    candidates = {name: _pipeline(model, schedule, name) for name in names}
     times = _time_passes(candidates, SamplingConfig(num_steps=1,
                                                     guidance_scale=sampling.guidance_scale))
     median = {name: round(1000 * statistics.median(t), 1) for name, t in times.items()}

@@ -14,7 +14,6 @@ from spic.diffusion.checkpoint import load_model
 from spic.diffusion.consistency import project_to_coarse
 from spic.diffusion.pipeline import SAMPLING_MODES
 from spic.diffusion.precision import PRECISIONS, fastest_pipeline
-from spic.diffusion.quantize import calibrated_for, shipped_int8
 from spic.diffusion.schedulers import NoiseSchedule
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import coarse_size, upscale_to
@@ -49,9 +48,9 @@ class ScsrdmReconstructor(Reconstructor):
     for the process (the first plug-in to ask sets it, see :func:`spic.runtime.set_torch_threads`).
     ``precision``: how the U-Net runs (:data:`~spic.diffusion.precision.PRECISIONS`):
     ``float32`` (eager), ``float32-frozen`` / ``bf16-frozen`` (frozen graphs, ``FrozenUNet``),
-    ``onnxruntime`` / ``onnxruntime-int8`` (one graph per unguided pass; int8 where the weights
-    ship ``model.int8.onnx``), or ``auto`` (default): bf16 for guided passes with AMX, otherwise
-    the fastest candidate in a few timed passes
+    ``onnxruntime`` (one float32 graph per pass, unguided sampling only), or ``auto``
+    (default): bf16 for guided passes with AMX, otherwise the fastest candidate in a few timed
+    passes
     (:func:`~spic.diffusion.precision.fastest_pipeline`; the attribute ``precision`` says what
     was chosen and why).
     ``consistency``: ``project`` adds an exact data-consistency step on the coarse image.
@@ -88,10 +87,8 @@ class ScsrdmReconstructor(Reconstructor):
         self.sampling.validate(self.card.schedule.num_train_timesteps)
         if str(precision) not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-        folder = weights or MODE_WEIGHTS[mode]
-        int8 = shipped_int8(folder) if calibrated_for(self.sampling) else None
         self.pipeline, self.precision = fastest_pipeline(
-            model, NoiseSchedule(self.card.schedule), str(precision), self.sampling, int8)
+            model, NoiseSchedule(self.card.schedule), str(precision), self.sampling)
         self.max_pixels = int(max_pixels)
 
     def reconstruct(self, coarse: np.ndarray, ssm: np.ndarray, label_set: LabelSet,
