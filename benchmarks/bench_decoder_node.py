@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> dict:
     decoder = Process.script("spic_decoder", [
         "--ros-args", *layout, "-p", "publish_ssm:=false",
         "-p", f"reconstructor:={args.reconstructor}", "-p", "diagnostics_period:=0.5",
+        *(["-p", f"reconstructor_options:={args.reconstructor_options}"]
+          if args.reconstructor_options else []),
         "-p", f"max_batch:={args.max_batch}",
         "-r", f"__node:={name}"], log)
     rclpy.init()
@@ -141,7 +143,8 @@ def run(args: argparse.Namespace) -> dict:
                 "latency_total_ms": stats[i].get("latency_total_ms"),
                 "batch_frames_mean": stats[i].get("batch_frames")})
         return {
-            "reconstructor": args.reconstructor, "streams": args.streams,
+            "reconstructor": args.reconstructor,
+            "reconstructor_options": args.reconstructor_options, "streams": args.streams,
             "max_batch": args.max_batch,
             "published_per_stream": total, "camera_fps": args.fps,
             "seconds": round(sent_seconds, 2),
@@ -160,6 +163,8 @@ def run(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reconstructor", default="scsrdm-fast")
+    parser.add_argument("--reconstructor-options", metavar="K=V,...",
+                        help="the node's reconstructor_options, e.g. precision=float32-frozen")
     parser.add_argument("--fps", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--frames", type=int, default=20, help="distinct frames, cycled")

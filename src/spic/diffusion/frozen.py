@@ -3,7 +3,7 @@
 Frozen TorchScript folds the weights into the graph, so oneDNN keeps them pre-packed in its
 layout and fuses convolutions with the element-wise work around them. With bf16 weights, on one 2-core
 host a 480x360 fast-mode frame took 88-101 ms against 112-118 ms under bf16 autocast
-(``benchmarks/bench_scsrdm.py --against-autocast``, ``docs/results/scsrdm_speed.json``); whether
+(``benchmarks/bench_scsrdm.py --against bf16-autocast``, ``docs/results/scsrdm_speed.json``); whether
 bf16 beats float32 at all, and whether float32 gains from frozen graphs, depends on the CPU
 (:mod:`spic.diffusion.precision`).
 A trace is specific to its input shapes, so each (batch, height, width) gets its own three

@@ -4,7 +4,7 @@ one float32 onnxruntime graph; ``auto`` picks the fastest on this CPU.
 bf16 pays where the CPU multiplies bfloat16 matrices in hardware (AMX). Elsewhere the answer
 changes from host to host: on one 2-core host with AVX512-BF16 but no AMX a 480x360
 fast-mode frame took 185 ms in float32 eager against 205 ms as frozen bf16 graphs
-(``benchmarks/bench_scsrdm.py --precision bf16-frozen --against-fp32``), and frozen float32
+(``benchmarks/bench_scsrdm.py --precision bf16-frozen --against float32``), and frozen float32
 graphs (the same results as eager) took 134 ms against 141 ms eager, where an earlier host had
 favoured bf16 and found float32 frozen graphs slower. onnxruntime ran the same host's
 unguided pass in 110 ms against 170 ms for torch (:mod:`spic.diffusion.onnx_unet`). So
