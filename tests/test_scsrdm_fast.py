@@ -239,3 +239,28 @@ def test_grid_loss_sees_a_period_4_pattern_and_nothing_else():
     assert "grid" in parts and parts["grid"] > 0
     loss.backward()
     assert float(x.grad.abs().sum()) > 0
+
+
+
+def test_student_maps_are_the_labels_or_the_vehicle_segmenters(camvid_dir, tmp_path):
+    """With ``student_maps="segmenter"`` the student sees the embedded segmenter's map of each
+    frame (the map it decodes at run time); image, coarse image and name stay the frame's."""
+    from spic.diffusion.data import CoarseSpec, dataset_frames
+    from spic.diffusion.distill import student_frames
+    from spic.segmentation.spic_segmenter import SpicSegmenter
+
+    cfg = DistillConfig(data=f"camvid:{camvid_dir}", train_split="selection",
+                        cache_dir=str(tmp_path), progress=False)
+    frames = dataset_frames(cfg.data, cfg.train_split, CoarseSpec(), tmp_path)
+    assert student_frames(frames, cfg, CoarseSpec()) is frames
+    cfg.student_maps = "segmenter"
+    seen = student_frames(frames, cfg, CoarseSpec())
+    assert [f.name for f in seen] == [f.name for f in frames]
+    first = seen[0]
+    assert np.array_equal(first.labels, SpicSegmenter(threads=1).segment(first.rgb))
+    assert not np.array_equal(first.labels, frames[0].labels)
+    assert np.array_equal(first.coarse_up, frames[0].coarse_up)
+    assert np.array_equal(first.rgb, frames[0].rgb)
+    cfg.student_maps = "teacher"
+    with pytest.raises(ValueError, match="labels or segmenter"):
+        student_frames(frames, cfg, CoarseSpec())

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "distill-decod
     for name in ("lr", "ema_decay", "grad_clip", "w_l1", "w_lpips", "w_real", "w_real_l1",
                  "w_coarse", "w_grid"):
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
+    parser.add_argument("--student-maps", choices=("labels", "segmenter"), default=d.student_maps,
+                        help="the student's input maps: the labels, or the embedded vehicle "
+                             "segmenter's maps of the training frames (the teacher keeps the labels)")
     parser.add_argument("--device", default=d.device, help="auto (CUDA when available), cpu, cuda")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     parser.add_argument("--no-progress", action="store_true")

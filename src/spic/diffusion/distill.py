@@ -18,7 +18,9 @@ and a coarse-consistency term, since the receiver knows the decoded coarse image
 modulo the U-Net's pixel-shuffle period (:func:`grid_loss`): a pattern repeating every 4
 pixels that a perceptual loss tolerates and people see (tools/artefact_probe.py measures
 the same quantity on whole frames). ``init`` fine-tunes an existing student instead of
-starting from the teacher.
+starting from the teacher. ``student_maps="segmenter"`` gives the student the embedded
+vehicle segmenter's map of each training frame, the kind of map it decodes at run time
+(errors included), while the teacher's samples and the real frames stay the targets.
 
 A one-step student samples with ``SamplingConfig(num_steps=1)``: one U-Net pass per frame.
 """
@@ -30,7 +32,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +81,7 @@ class DistillConfig:
     w_coarse: float = 2.0
     w_grid: float = 0.0
     init: str | None = None  # a student model folder to fine-tune; default: from the teacher
+    student_maps: str = "labels"  # or "segmenter": the embedded vehicle segmenter's maps
     checkpoint_every: int = 250
     snapshot_every: int = 1000
     seed: int = 0
@@ -139,6 +142,23 @@ def teacher_outputs(frames: list[Frame], teacher: Path, teacher_sha256: str,
         tmp.replace(path)
         outputs.append(out)
     return outputs
+
+
+def student_frames(frames: list[Frame], cfg: DistillConfig, coarse) -> list[Frame]:
+    """The frames as the student sees them: with the labels, or with the embedded vehicle
+    segmenter's maps (``cfg.student_maps``, cached by the segmenter's weights)."""
+    if cfg.student_maps == "labels":
+        return frames
+    if cfg.student_maps != "segmenter":
+        raise ValueError(f"student_maps must be labels or segmenter, got {cfg.student_maps!r}")
+    from spic.segmentation.export import DEFAULT_WEIGHTS as SEGMENTER_WEIGHTS
+    from spic.segmentation.spic_segmenter import SpicSegmenter
+
+    tag = "spic-" + _sha256(SEGMENTER_WEIGHTS / "model.safetensors")[:12]
+    predicted = dataset_frames(cfg.data, cfg.train_split, coarse, Path(cfg.cache_dir),
+                               segmenter=SpicSegmenter(threads=cfg.threads), segmenter_tag=tag,
+                               progress=cfg.progress)
+    return [replace(f, labels=p.labels) for f, p in zip(frames, predicted, strict=True)]
 
 
 def student_from_teacher(teacher: SCSRDMUNet, refine_channels: int) -> SCSRDMUNet:
@@ -213,6 +233,7 @@ def distill(cfg: DistillConfig) -> dict:
                             progress=cfg.progress)
     targets = teacher_outputs(frames, teacher_dir, teacher_sha256, cfg.teacher_sampling,
                               Path(cfg.cache_dir), device, cfg.bf16, cfg.progress)
+    frames = student_frames(frames, cfg, card.coarse)
     schedule = NoiseSchedule(card.schedule)
     t_start = cfg.teacher_sampling.t_start
     out = Path(cfg.out_dir)
