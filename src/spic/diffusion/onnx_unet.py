@@ -3,9 +3,10 @@
 The one-step student makes a single unguided pass per frame, so map modulations, encoder
 and decoder can be one graph, exported from the weights at load (about 2 s; the safetensors
 stay the one source) with dynamic batch, height and width. onnxruntime fuses and lays out
-that graph better than torch does on a small CPU: on one 2-core host a 480x368 pass took
-110 ms against 170 ms for torch, float32 eager or frozen, with outputs 1e-5 apart
-(``benchmarks/bench_scsrdm.py``, :mod:`spic.diffusion.precision` decides per CPU).
+that graph better than torch does on a small CPU: on one 2-core host a 480x360 fast-mode
+frame took 107 ms against 137 ms (143 against 175 ms in a slower phase) in torch float32
+eager, with outputs within one grey level (``benchmarks/bench_scsrdm.py --against float32``,
+``docs/results/scsrdm_speed.json``); :mod:`spic.diffusion.precision` decides per CPU.
 Guided passes (the quality mode) stay with torch, where the encoder half runs once for both
 branches.
 """
