@@ -7,9 +7,10 @@ fast-mode frame took 185 ms in float32 eager against 205 ms as frozen bf16 graph
 (``benchmarks/bench_scsrdm.py --precision bf16-frozen --against float32``), and frozen float32
 graphs (the same results as eager) took 134 ms against 141 ms eager, where an earlier host had
 favoured bf16 and found float32 frozen graphs slower. onnxruntime ran the same host's
-fast-mode frame in 107 ms against 137 ms for torch float32 eager (:mod:`spic.diffusion.onnx_unet`). So
-``auto`` takes bf16 for guided passes with AMX, and otherwise times a few interleaved passes
-of each candidate on a synthetic frame, once per process and model architecture.
+fast-mode frame in 107 ms against 137 ms for torch float32 eager
+(:mod:`spic.diffusion.onnx_unet`). So ``auto`` takes bf16 for guided passes with AMX, and
+otherwise times a few interleaved passes of each candidate on a synthetic frame, once per
+process and model architecture.
 
 All candidates compute the same float32 model, to within bf16 rounding for ``bf16-frozen``.
 An int8 onnxruntime graph of the fast student was 32 % faster still but lost 3.5-5.5 judge
