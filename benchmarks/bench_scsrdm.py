@@ -34,6 +34,11 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _current_rss_mib() -> float:
+    """The resident set now (Linux), not its peak."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def speed(args: argparse.Namespace) -> dict:
     """Time ``args.frames`` reconstructions of one frame after a warm-up."""
     from spic.datasets import camvid_samples, read_labels, read_rgb
@@ -81,6 +86,17 @@ def speed(args: argparse.Namespace) -> dict:
             batch_times.append(time.perf_counter() - t0)
         batched = {"batch": args.batch, "batched_median_ms_per_frame":
                    round(1000 * float(np.median(batch_times)) / args.batch, 1)}
+    retained = {}
+    if args.large:  # what stays resident after one large frame (allocator / arena caches)
+        width, height = (int(v) for v in args.large.lower().split("x"))
+        big = np.resize(coarse, (height // 4, width // 4, 3))
+        big_labels = np.resize(labels, (height, width))
+        before = _current_rss_mib()
+        recon.reconstruct(big, big_labels, CAMVID11, 4)
+        for _ in range(3):
+            recon.reconstruct(coarse, labels, CAMVID11, 4)
+        retained = {"large_frame": args.large, "rss_before_large_MiB": round(before, 1),
+                    "rss_after_large_and_3_frames_MiB": round(_current_rss_mib(), 1)}
     against = {}
     for other in args.against:
         against.update(_against(recon, coarse, labels, args, other))
@@ -95,7 +111,7 @@ def speed(args: argparse.Namespace) -> dict:
         "p90_ms": round(1000 * float(np.percentile(times, 90)), 1),
         "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 3),
         "peak_rss_MiB": round(_rss_mib(), 1), "rss_before_model_MiB": round(base_rss, 1),
-        **batched, **against, "load_avg": [round(v, 2) for v in os.getloadavg()],
+        **batched, **retained, **against, "load_avg": [round(v, 2) for v in os.getloadavg()],
     }
 
 
@@ -144,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guidance", type=float)
     parser.add_argument("--eta", type=float)
     parser.add_argument("--consistency", choices=("none", "project"), default="none")
+    parser.add_argument("--large", metavar="WxH",
+                        help="then one frame of this size and 3 more of the usual: the RSS kept")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the U-Net runs (spic.diffusion.precision; auto: the fastest "
                              "way on this CPU)")

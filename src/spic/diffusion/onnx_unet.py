@@ -59,13 +59,12 @@ class OnnxUNet:
     def __init__(self, unet: SCSRDMUNet, threads: int | None = None) -> None:
         if unet.dtype != torch.float32:
             raise ValueError(f"onnxruntime runs the float32 U-Net, got {unet.dtype}")
-        self.config = unet.config
         self.session = cpu_session(onnx_bytes(unet.eval()), threads or torch.get_num_threads())
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor, coarse: torch.Tensor,
                  labels: torch.Tensor) -> torch.Tensor:
         """The U-Net's output for (B, 3, H, W) ``x_t`` and ``coarse``, (B,) ``t``, (B, H, W)
-        ``labels``; H and W multiples of ``config.pad_multiple``."""
+        ``labels``; H and W multiples of the U-Net's ``config.pad_multiple``."""
         def array(tensor: torch.Tensor, dtype: type) -> np.ndarray:
             return np.ascontiguousarray(tensor.detach().cpu().numpy(), dtype=dtype)
 

@@ -13,7 +13,7 @@ from spic.codecs.base import DEFAULT_MAX_PIXELS
 from spic.diffusion.checkpoint import load_model
 from spic.diffusion.consistency import project_to_coarse
 from spic.diffusion.pipeline import SAMPLING_MODES
-from spic.diffusion.precision import PRECISIONS, fastest_pipeline
+from spic.diffusion.precision import fastest_pipeline
 from spic.diffusion.schedulers import NoiseSchedule
 from spic.errors import ImageTooLargeError, UnsupportedInputError
 from spic.image_ops import coarse_size, upscale_to
@@ -85,8 +85,6 @@ class ScsrdmReconstructor(Reconstructor):
                  "eta": _maybe(float, eta), "residual_scale": _maybe(float, residual_scale)}
         self.sampling = replace(base, **{k: v for k, v in given.items() if v is not None})
         self.sampling.validate(self.card.schedule.num_train_timesteps)
-        if str(precision) not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.pipeline, self.precision = fastest_pipeline(
             model, NoiseSchedule(self.card.schedule), str(precision), self.sampling)
         self.max_pixels = int(max_pixels)
