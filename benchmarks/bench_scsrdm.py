@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --batch 4   # + N frames per pass
     .venv/bin/python benchmarks/bench_scsrdm.py --mode fast --against float32  # A/B, interleaved
     .venv/bin/python benchmarks/bench_scsrdm.py --precision bf16-frozen --against float32
+    .venv/bin/python benchmarks/bench_scsrdm.py --weights NEW --against-weights OLD  # A/B weights
 
 Quality (judge mIoU, LPIPS, PSNR, coarse consistency) is measured by ``spic eval``
 (``--ssm gt`` for the paper's setting); see docs/scsrdm.md.
@@ -24,6 +25,7 @@ import spic  # noqa: F401  (first: sets OpenMP's wait policy before torch loads)
 import numpy as np
 
 from spic.diffusion.precision import PRECISIONS
+from spic.labelsets import CAMVID11
 from spic.runtime import set_torch_threads
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +45,6 @@ def speed(args: argparse.Namespace) -> dict:
     """Time ``args.frames`` reconstructions of one frame after a warm-up."""
     from spic.datasets import camvid_samples, read_labels, read_rgb
     from spic.image_ops import area_downscale
-    from spic.labelsets import CAMVID11
     from spic.reconstruction.scsrdm import ScsrdmReconstructor
 
     set_torch_threads(args.threads)
@@ -100,6 +101,8 @@ def speed(args: argparse.Namespace) -> dict:
     against = {}
     for other in args.against:
         against.update(_against(recon, coarse, labels, args, other))
+    for folder in args.against_weights:
+        against.update(_against_weights(recon, coarse, labels, args, folder))
     return {
         "mode": args.mode, "frame": f"{rgb.shape[1]}x{rgb.shape[0]}", "threads": args.threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
@@ -117,12 +120,11 @@ def speed(args: argparse.Namespace) -> dict:
 
 def _against(recon, coarse: np.ndarray, labels: np.ndarray, args: argparse.Namespace,
              other: str) -> dict:
-    """The measured path against ``other``, interleaved in rounds of 5 frames so that both
-    see the same host: a precision (``spic.diffusion.precision``) or ``bf16-autocast``
-    (float32 weights under bf16 autocast, eager: the path before frozen graphs)."""
+    """The measured path against ``other``: a precision (``spic.diffusion.precision``) or
+    ``bf16-autocast`` (float32 weights under bf16 autocast, eager: the path before frozen
+    graphs)."""
     import torch
 
-    from spic.labelsets import CAMVID11
     from spic.reconstruction.scsrdm import ScsrdmReconstructor
 
     autocast = other == "bf16-autocast"
@@ -133,7 +135,26 @@ def _against(recon, coarse: np.ndarray, labels: np.ndarray, args: argparse.Names
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             return alternative.reconstruct(coarse, labels, CAMVID11, 4)
 
-    paths = {"measured": lambda: recon.reconstruct(coarse, labels, CAMVID11, 4), other: run_other}
+    return {f"against_{other}": _interleaved(recon, run_other, other, coarse, labels, args)}
+
+
+def _against_weights(recon, coarse: np.ndarray, labels: np.ndarray, args: argparse.Namespace,
+                     folder: str) -> dict:
+    """The measured path against other weights of the same mode, run the same way."""
+    from spic.reconstruction.scsrdm import ScsrdmReconstructor
+
+    alternative = ScsrdmReconstructor(mode=args.mode, weights=folder,
+                                      precision=recon.precision.name)
+    return {f"against_weights_{folder}": _interleaved(
+        recon, lambda: alternative.reconstruct(coarse, labels, CAMVID11, 4), "other", coarse,
+        labels, args)}
+
+
+def _interleaved(recon, run_other, label: str, coarse: np.ndarray, labels: np.ndarray,
+                 args: argparse.Namespace) -> dict:
+    """Median ms of the measured path and ``run_other`` (reported as ``label``), interleaved in
+    rounds of 5 frames so that both see the same host, and how far apart their outputs are."""
+    paths = {"measured": lambda: recon.reconstruct(coarse, labels, CAMVID11, 4), label: run_other}
     outputs = {key: run() for key, run in paths.items()}  # also the warm-up
     times: dict[str, list[float]] = {key: [] for key in paths}
     for _ in range(max(1, args.frames // 5)):
@@ -142,10 +163,9 @@ def _against(recon, coarse: np.ndarray, labels: np.ndarray, args: argparse.Names
                 t0 = time.perf_counter()
                 run()
                 times[key].append(time.perf_counter() - t0)
-    diff = np.abs(outputs["measured"].astype(int) - outputs[other]).mean()
-    return {f"against_{other}": {
-        "median_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items()},
-        "frames_each": len(times["measured"]), "mean_abs_diff_grey_levels": round(float(diff), 3)}}
+    diff = np.abs(outputs["measured"].astype(int) - outputs[label]).mean()
+    return {"median_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items()},
+            "frames_each": len(times["measured"]), "mean_abs_diff_grey_levels": round(float(diff), 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
                         choices=[*PRECISIONS[1:], "bf16-autocast"],
                         help="also time this way, interleaved (repeatable; bf16-autocast: the "
                              "path before frozen graphs)")
+    parser.add_argument("--against-weights", action="append", default=[], metavar="DIR",
+                        help="also time the mode with these weights, the same precision, "
+                             "interleaved (repeatable)")
     args = parser.parse_args(argv)
     print(json.dumps(speed(args), indent=2))
     return 0

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from spic.diffusion.unet import (SPADE, SCSRDMUNet, UNetConfig, class_fractions, one_hot_labels,
-                                 timestep_embedding)
+                                 pointwise_spade, timestep_embedding)
 
 TINY = UNetConfig(num_classes=5, base_channels=8, channel_mult=(1, 2), spade_hidden=8)
 
@@ -71,6 +71,27 @@ def test_precomputed_modulations_give_the_same_output():
     assert (model(x, t, coarse, labels, other) - model(x, t, coarse, labels)).abs().mean() > 1e-3
 
 
+def test_pointwise_spade_matches_inside_class_regions_and_differs_at_edges():
+    model = randomised()
+    pointwise = pointwise_spade(model)
+    assert pointwise.config.spade_kernel == 1 and pointwise.out_norm.gamma.kernel_size == (1, 1)
+    labels = torch.zeros(1, 64, 96, dtype=torch.long)
+    labels[:, :, 48:] = 3  # two class regions with one vertical edge in the middle
+    before = model.semantic_modulations(labels)
+    after = pointwise.semantic_modulations(labels)
+    for (g, b), (g1, b1) in zip(before.values(), after.values()):
+        h, w = g.shape[-2:]
+        for cols in (slice(2, w // 2 - 2), slice(w // 2 + 2, w - 2)):  # inside each region
+            inside = (..., slice(2, h - 2), cols)  # two rows and columns off every edge
+            assert torch.allclose(g[inside], g1[inside], atol=1e-5)
+            assert torch.allclose(b[inside], b1[inside], atol=1e-5)
+    g, g1 = before[model.out_norm][0], after[pointwise.out_norm][0]
+    h, w = g.shape[-2:]
+    assert (g - g1)[..., 2:h - 2, w // 2].abs().max() > 1e-3  # at the class edge
+    with pytest.raises(ValueError, match="3x3"):
+        pointwise_spade(pointwise)
+
+
 def test_coarse_channels_and_timestep_matter():
     model = randomised()
     x, t, coarse, labels = inputs()
@@ -108,6 +129,8 @@ def test_config_round_trip_and_unknown_keys():
     assert UNetConfig.from_dict(d) == TINY
     with pytest.raises(ValueError, match="unknown"):
         UNetConfig.from_dict({**d, "bogus": 1})
+    with pytest.raises(ValueError, match="invalid U-Net config"):
+        SCSRDMUNet(UNetConfig.from_dict({**d, "spade_kernel": 2}))
 
 
 def test_default_model_is_small():

@@ -9,7 +9,8 @@ import torch
 from spic.diffusion.checkpoint import ModelCard, load_model, save_model
 from spic.diffusion.consistency import project_to_coarse
 from spic.diffusion.data import CropSampler, Frame
-from spic.diffusion.distill import DistillConfig, DistillLoss, one_step, student_from_teacher
+from spic.diffusion.distill import (DistillConfig, DistillLoss, initial_student, one_step,
+                                   student_from_teacher)
 from spic.diffusion.pipeline import SAMPLING_MODES
 from spic.diffusion.schedulers import NoiseSchedule, ScheduleConfig
 from spic.diffusion.unet import SCSRDMUNet, UNetConfig
@@ -58,6 +59,23 @@ def test_student_starts_as_the_teacher_plus_an_identity_head():
     t = torch.tensor([192, 192])
     with torch.no_grad():
         assert torch.allclose(student(x, t, x, labels), teacher(x, t, x, labels), atol=1e-6)
+
+
+def test_a_run_starts_from_its_init_or_the_teacher_with_the_spade_kernel_asked(student_dir):
+    folder, student = student_dir
+    teacher = perturbed(SCSRDMUNet(TINY))
+    as_saved = initial_student(DistillConfig(init=str(folder)), teacher)
+    for name, value in as_saved.state_dict().items():
+        assert torch.equal(value, student.state_dict()[name]), name
+    pointwise = initial_student(DistillConfig(init=str(folder), spade_kernel=1), teacher)
+    assert pointwise.config.spade_kernel == 1 and pointwise.refine is not None
+    assert initial_student(DistillConfig(spade_kernel=1), teacher).config.spade_kernel == 1
+    assert initial_student(DistillConfig(refine_channels=4), teacher).config.spade_kernel == 3
+    save_model(folder.parent / "pointwise", pointwise,
+               ModelCard(pointwise.config, SCHEDULE, "camvid11"))
+    with pytest.raises(ValueError, match="from 3 to 1 only"):
+        initial_student(DistillConfig(init=str(folder.parent / "pointwise"), spade_kernel=3),
+                        teacher)
 
 
 def test_student_checkpoint_round_trip(student_dir, tmp_path):

@@ -47,6 +47,8 @@ def test_tiny_training_reduces_loss(camvid_dir, models_dir, tmp_path):
     assert result["step"] == 40 and result["history"][-1]["kd"] > 0
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert history[-1]["step"] == 40 and 0 <= history[-1]["val_miou"] <= 100
+    run_config = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert run_config["device"] == trainer.device.type  # resolved from "auto", as it ran
     best = load_model(tmp_path / "run" / "best")
     assert best.config.channels == (8, 16, 16)
     assert main(["export-segmenter", "--weights", str(tmp_path / "run" / "best"), "--as-weights",

@@ -1,5 +1,5 @@
-"""Process-wide runtime settings that plug-ins must not fight over, and the onnxruntime CPU
-session every plug-in opens the same way."""
+"""Process-wide runtime settings that plug-ins must not fight over, the device a training
+command runs on, and the onnxruntime CPU session every plug-in opens the same way."""
 
 from __future__ import annotations
 
@@ -31,6 +31,16 @@ def set_torch_threads(threads: int | None) -> int | None:
             "torch threads already set to %d for this process; ignoring a request for %d",
             _torch_threads, threads)
     return _torch_threads
+
+
+def resolve_device(name: str):
+    """A torch device for a training command's ``--device``: ``auto`` = CUDA when available,
+    else CPU; any other torch device name as given."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 def cpu_session(model: str | bytes, threads: int = 2, spinning: bool = False):

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "distill-decod
     for name in ("lr", "ema_decay", "grad_clip", "w_l1", "w_lpips", "w_real", "w_real_l1",
                  "w_coarse", "w_grid"):
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
+    parser.add_argument("--spade-kernel", type=int, choices=(1, 3), default=d.spade_kernel,
+                        help="1: the student's SPADE gamma/beta become 1x1 convolutions (the 3x3 "
+                             "taps summed), a cheaper pass; default: as the init's")
     parser.add_argument("--student-maps", choices=("labels", "segmenter"), default=d.student_maps,
                         help="the student's input maps: the labels, or the embedded vehicle "
                              "segmenter's maps of the training frames (the teacher keeps the labels)")

@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--max-train", type=int, help="use only the first N training frames")
     parser.add_argument("--max-val", type=int, help="evaluate on only the first N val frames")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA when available), cpu, cuda: where the network trains")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", default=".cache/segmenter", help="teacher-output cache folder")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last")
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace, command: str) -> int:
         channel_gain=args.channel_gain, blur=args.blur, noise=args.noise, lr=args.lr,
         max_steps=args.max_steps,
         max_minutes=args.max_minutes, eval_every=args.eval_every, max_train=args.max_train,
-        max_val=args.max_val, seed=args.seed, cache=args.cache, progress=not args.no_progress)
+        max_val=args.max_val, seed=args.seed, cache=args.cache, device=args.device,
+        progress=not args.no_progress)
     result = Trainer(cfg, resume=args.resume).run()
     print(f"done: step {result['step']}, best val mIoU {100 * result['best_miou']:.2f}, "
           f"checkpoints in {args.out}/best and {args.out}/last")

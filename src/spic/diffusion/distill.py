@@ -46,8 +46,8 @@ from spic.diffusion.data import CropSampler, Frame, dataset_frames
 from spic.diffusion.pipeline import SAMPLING_MODES, SamplingConfig, SCSRDMPipeline
 from spic.diffusion.schedulers import NoiseSchedule
 from spic.diffusion.train import optimise
-from spic.diffusion.unet import SCSRDMUNet, UNetConfig
-from spic.runtime import set_torch_threads
+from spic.diffusion.unet import SCSRDMUNet, UNetConfig, pointwise_spade
+from spic.runtime import resolve_device, set_torch_threads
 
 
 def default_cache_dir() -> Path:
@@ -81,6 +81,7 @@ class DistillConfig:
     w_coarse: float = 2.0
     w_grid: float = 0.0
     init: str | None = None  # a student model folder to fine-tune; default: from the teacher
+    spade_kernel: int | None = None  # 1: pointwise SPADE modulations; None: as the init's
     student_maps: str = "labels"  # or "segmenter": the embedded vehicle segmenter's maps
     checkpoint_every: int = 250
     snapshot_every: int = 1000
@@ -92,13 +93,6 @@ class DistillConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` = CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def _sha256(path: Path) -> str:
@@ -171,6 +165,20 @@ def student_from_teacher(teacher: SCSRDMUNet, refine_channels: int) -> SCSRDMUNe
     return student
 
 
+def initial_student(cfg: DistillConfig, teacher: SCSRDMUNet) -> SCSRDMUNet:
+    """The model a run starts from: ``cfg.init``'s weights, or the teacher's plus an identity
+    head; with pointwise SPADE modulations when ``cfg.spade_kernel`` asks for them."""
+    if cfg.init:
+        model = load_model(Path(cfg.init))[0]
+    else:
+        model = student_from_teacher(teacher, cfg.refine_channels)
+    if cfg.spade_kernel not in (None, model.config.spade_kernel):
+        if cfg.spade_kernel != 1:
+            raise ValueError(f"SPADE kernels convert from 3 to 1 only, not to {cfg.spade_kernel}")
+        model = pointwise_spade(model)
+    return model
+
+
 def one_step(model: torch.nn.Module, schedule: NoiseSchedule, coarse: torch.Tensor,
              labels: torch.Tensor, t_start: int) -> torch.Tensor:
     """The student's sample: x0 predicted from x_t = coarse at ``t_start`` (one U-Net pass)."""
@@ -240,10 +248,7 @@ def distill(cfg: DistillConfig) -> dict:
     ckpt = out / "checkpoint"
 
     torch.manual_seed(cfg.seed)
-    if cfg.init:
-        model = load_model(Path(cfg.init))[0].to(device)
-    else:
-        model = student_from_teacher(teacher, cfg.refine_channels).to(device)
+    model = initial_student(cfg, teacher).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     step, wall = 0, 0.0

@@ -24,7 +24,7 @@ def save_model(model: SpicSegNet, folder: str | Path) -> None:
     """Write ``model.safetensors`` (float32, BN statistics included) and ``config.json``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     save_file(tensors, str(folder / MODEL_FILE), metadata={"format": "pt"})
     (folder / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=1) + "\n")
 
@@ -53,7 +53,7 @@ def save_training_state(folder: str | Path, model: SpicSegNet,
     flat: dict[str, torch.Tensor] = {}
     for index, moments in optimizer.state_dict()["state"].items():
         for name, value in moments.items():
-            flat[f"{index}.{name}"] = torch.as_tensor(value).detach().clone().contiguous()
+            flat[f"{index}.{name}"] = torch.as_tensor(value).detach().cpu().clone().contiguous()
     tmp = folder / (OPTIMIZER_FILE + ".tmp")
     save_file(flat, str(tmp))
     tmp.replace(folder / OPTIMIZER_FILE)

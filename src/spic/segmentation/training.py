@@ -25,6 +25,7 @@ from spic.labelsets import get_label_set
 from spic.segmentation.checkpoint import (load_model, load_training_state, save_model,
                                           save_training_state)
 from spic.confusion import ConfusionMatrix
+from spic.runtime import resolve_device
 from spic.segmentation.spic_net import SpicSegNet, SpicSegNetConfig
 
 IGNORE = 255
@@ -63,6 +64,7 @@ class TrainConfig:
     max_val: int | None = None
     seed: int = 0
     cache: str = ".cache/segmenter"
+    device: str = "auto"                            # auto (CUDA when available), cpu, cuda
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -125,7 +127,8 @@ def colour_jitter(x: torch.Tensor, amount: float, rng: np.random.Generator) -> t
     if amount <= 0:
         return x
     b = x.shape[0]
-    f = torch.tensor(rng.uniform(1 - amount, 1 + amount, (3, b, 1, 1, 1)), dtype=x.dtype)
+    f = torch.tensor(rng.uniform(1 - amount, 1 + amount, (3, b, 1, 1, 1)), dtype=x.dtype,
+                     device=x.device)
     x = x * f[0]
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     x = (x - mean) * f[1] + mean
@@ -143,32 +146,38 @@ def camera_effects(x: torch.Tensor, cfg: TrainConfig, rng: np.random.Generator) 
         image = image.clamp(1e-4, 1) ** gamma
         if cfg.channel_gain > 0:
             gain = rng.uniform(1 - cfg.channel_gain, 1 + cfg.channel_gain, 3)
-            image = image * torch.tensor(gain, dtype=image.dtype)[:, None, None]
+            image = image * torch.tensor(gain, dtype=image.dtype, device=image.device)[:, None, None]
         if rng.random() < cfg.blur:
             sigma = rng.uniform(0.5, 1.5)
-            r = torch.arange(-3, 4, dtype=image.dtype)
+            r = torch.arange(-3, 4, dtype=image.dtype, device=image.device)
             k = torch.exp(-r ** 2 / (2 * sigma ** 2))
             k = (k / k.sum()).view(1, 1, 1, 7).expand(3, 1, 1, 7)
             image = F.conv2d(F.pad(image[None], (3, 3, 0, 0), mode="replicate"), k, groups=3)
             image = F.conv2d(F.pad(image, (0, 0, 3, 3), mode="replicate"),
                              k.transpose(2, 3), groups=3)[0]
         if rng.random() < cfg.noise:
-            image = image + torch.randn(image.shape) * rng.uniform(0.005, 0.03)
+            image = image + torch.randn(image.shape).to(image.device) * rng.uniform(0.005, 0.03)
         out.append(image.clamp(0, 1))
     return torch.stack(out)
 
 
 def make_batch(images: np.ndarray, labels: np.ndarray, teachers: list[np.ndarray],
-               idx: np.ndarray, cfg: TrainConfig, num_classes: int,
-               rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+               idx: np.ndarray, cfg: TrainConfig, num_classes: int, rng: np.random.Generator,
+               device: torch.device = torch.device("cpu")
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Augmented (images, labels with IGNORE, teacher log-probabilities K x B x C x H x W or
-    None without teachers) for indices ``idx``."""
-    grid = random_grid(len(idx), images.shape[1:3], cfg.crop, cfg.scale, rng)
-    x = torch.from_numpy(images[idx]).permute(0, 3, 1, 2).float() / 255.0
+    None without teachers) for indices ``idx``, on ``device``.
+
+    Only the selected frames leave the (CPU, possibly memory-mapped) arrays, in their stored
+    types (uint8, float16); warping and camera effects run on ``device``. Random draws come
+    from ``rng`` (and torch's CPU generator for noise) on every device alike.
+    """
+    grid = random_grid(len(idx), images.shape[1:3], cfg.crop, cfg.scale, rng).to(device)
+    x = torch.from_numpy(images[idx]).to(device).permute(0, 3, 1, 2).float() / 255.0
     x = colour_jitter(F.grid_sample(x, grid, "bilinear", "zeros", align_corners=False),
                       cfg.jitter, rng)
     x = camera_effects(x, cfg, rng)
-    lab = torch.from_numpy(labels[idx]).long()
+    lab = torch.from_numpy(labels[idx]).to(device).long()
     lab = torch.where(lab < num_classes, lab + 1, torch.zeros_like(lab)).float()[:, None]
     y = F.grid_sample(lab, grid, "nearest", "zeros", align_corners=False)[:, 0].long() - 1
     y[y < 0] = IGNORE
@@ -177,7 +186,7 @@ def make_batch(images: np.ndarray, labels: np.ndarray, teachers: list[np.ndarray
     inside = F.grid_sample(torch.ones_like(lab), grid, "nearest", "zeros", align_corners=False)
     warped = []
     for teacher in teachers:
-        t = torch.from_numpy(np.stack([teacher[i] for i in idx]).astype(np.float32))
+        t = torch.from_numpy(np.stack([teacher[i] for i in idx])).to(device).float()
         t = F.grid_sample(t, grid, "bilinear", "border", align_corners=False)
         warped.append(torch.where(inside > 0, t, torch.full_like(t, float("nan"))))
     return x, y, torch.stack(warped)
@@ -207,10 +216,11 @@ def distillation_loss(logits: torch.Tensor, teachers: torch.Tensor, temperature:
 def evaluate(model: SpicSegNet, images: np.ndarray, labels: np.ndarray) -> ConfusionMatrix:
     """Confusion matrix of full-frame predictions (model switched to eval mode)."""
     model.eval()
+    device = next(model.parameters()).device
     cm = ConfusionMatrix(model.config.num_classes)
     for image, truth in zip(images, labels):
-        x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
-        cm.update(truth, model(x)[0].argmax(0).to(torch.uint8).numpy())
+        x = torch.from_numpy(image).to(device).permute(2, 0, 1)[None].float() / 255.0
+        cm.update(truth, model(x)[0].argmax(0).to(torch.uint8).cpu().numpy())
     return cm
 
 
@@ -246,21 +256,25 @@ class Trainer:
         self.model = SpicSegNet(model_cfg)
         if init is not None:
             self.model.load_state_dict(init.state_dict())
-        self.model = self.model.to(memory_format=torch.channels_last)
+        self.device = resolve_device(cfg.device)
+        torch.backends.cudnn.benchmark = self.device.type == "cuda"  # fixed crop size
+        self.model = self.model.to(self.device, memory_format=torch.channels_last)
         self.images, self.labels = load_arrays(train)
         self.val_images, self.val_labels = load_arrays(val)
         from spic.segmentation.distillation import teacher_log_probs
 
         self.teachers = [teacher_log_probs(t, train, cfg.cache, threads=torch.get_num_threads(),
                                         progress=cfg.progress) for t in cfg.teachers]
-        self.weights = class_weights(self.labels, model_cfg.num_classes, cfg.class_weight_c)
+        self.weights = class_weights(self.labels, model_cfg.num_classes,
+                                     cfg.class_weight_c).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
                                            weight_decay=cfg.weight_decay)
         self.state = {"step": 0, "elapsed_s": 0.0, "best_miou": -1.0, "history": []}
         if resume and (self.out / "last" / "train_state.json").exists():
             self.state = load_training_state(self.out / "last", self.model, self.optimizer)
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "train_config.json").write_text(json.dumps(asdict(self.cfg), indent=1) + "\n")
+        run_config = {**asdict(self.cfg), "device": self.device.type}  # where it really ran
+        (self.out / "train_config.json").write_text(json.dumps(run_config, indent=1) + "\n")
 
     def progress(self) -> float:
         done = [self.state["step"] / self.cfg.max_steps] if self.cfg.max_steps else []
@@ -273,14 +287,14 @@ class Trainer:
         model.train()
         idx = self.rng.choice(len(self.images), cfg.batch, replace=len(self.images) < cfg.batch)
         x, y, t = make_batch(self.images, self.labels, self.teachers, idx, cfg,
-                             model.config.num_classes, self.rng)
+                             model.config.num_classes, self.rng, self.device)
         lr = cfg.lr * lr_factor(self.state["step"], self.progress(), cfg.warmup)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         logits = model(x.contiguous(memory_format=torch.channels_last))
         ce = F.cross_entropy(logits, y, weight=self.weights, ignore_index=IGNORE)
         loss = ce
-        kd = torch.zeros(())
+        kd = torch.zeros((), device=self.device)
         if t is not None and cfg.kd_weight > 0:
             kd = distillation_loss(logits, t, cfg.temperature, cfg.mixture())
             loss = ce + cfg.kd_weight * kd
