@@ -4,6 +4,10 @@ command runs on, and the onnxruntime CPU session every plug-in opens the same wa
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 _torch_threads: int | None = None
 
@@ -33,7 +37,7 @@ def set_torch_threads(threads: int | None) -> int | None:
     return _torch_threads
 
 
-def resolve_device(name: str):
+def resolve_device(name: str) -> torch.device:
     """A torch device for a training command's ``--device``: ``auto`` = CUDA when available,
     else CPU; any other torch device name as given."""
     import torch

@@ -2,7 +2,7 @@
 
 A `run` call sends the working tree and at most 64 MiB with it, and ``../shared`` does not
 travel. CamVid train as PNG (91 MB) does not fit beside the repository, so ``pack`` writes
-its frames as JPEG (quality 90, 4:2:0 as cameras write it: about 18 MiB for 367 frames, 38 dB PSNR), the
+its frames as JPEG (quality 90, 4:2:0 as cameras write it: about 18 MiB for 367 frames), the
 label PNGs as they are, and the teacher, under ``.device/`` (git-ignored; name it in
 ``carry``); it refuses a pack that would not travel beside the tracked files. ``unpack``, run on
 the device machine, restores the SegNet layout that ``camvid:DIR`` reads (frames as PNG

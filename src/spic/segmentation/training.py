@@ -257,7 +257,8 @@ class Trainer:
         if init is not None:
             self.model.load_state_dict(init.state_dict())
         self.device = resolve_device(cfg.device)
-        torch.backends.cudnn.benchmark = self.device.type == "cuda"  # fixed crop size
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # one crop size, one frame size
         self.model = self.model.to(self.device, memory_format=torch.channels_last)
         self.images, self.labels = load_arrays(train)
         self.val_images, self.val_labels = load_arrays(val)
